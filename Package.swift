@@ -1,0 +1,72 @@
+// swift-tools-version:6.0
+//
+// VoxDose: voxel dosimetry and PET quantification for 90Y radioembolization.
+// The manifest is the architecture diagram: public modules first, then the C
+// boundary, then the command-line tool, then tests (Docs/ARCHITECTURE.md).
+import PackageDescription
+
+let package = Package(
+    name: "VoxDose",
+    products: [
+        .executable(name: "voxdose", targets: ["voxdose"]),
+        .library(name: "VoxelKernels", targets: ["VoxelKernels"]),
+        .library(name: "VoxelIO", targets: ["VoxelIO"]),
+        .library(name: "VOIStatistics", targets: ["VOIStatistics"]),
+        .library(name: "Reporting", targets: ["Reporting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - Public modules
+
+        /// Hot loops over contiguous Float32 storage: no file formats, no physics.
+        .target(name: "VoxelKernels"),
+
+        /// NIfTI-1/2 reading and writing over the system libnifti, zlib and libdeflate.
+        .target(
+            name: "VoxelIO",
+            dependencies: ["VoxelKernels", "CNIfTI", "CLibdeflate"]
+        ),
+
+        /// Per-region statistics records built on the kernels.
+        .target(name: "VOIStatistics", dependencies: ["VoxelKernels"]),
+
+        /// JSON and CSV writers with the contract's conventions.
+        .target(name: "Reporting"),
+
+        // MARK: - C boundary (system libraries, nothing vendored)
+
+        /// Debian's libnifti2 + libznz + zlib. `include/znzlib.h` forwards to
+        /// `<nifti/znzlib.h>` because `nifti2_io.h` includes it with angle brackets.
+        .target(
+            name: "CNIfTI",
+            linkerSettings: [
+                .linkedLibrary("nifti2"),
+                .linkedLibrary("znz"),
+                .linkedLibrary("z"),
+            ]
+        ),
+
+        /// Debian's libdeflate: whole-buffer gzip, 2-3x faster than zlib here.
+        .systemLibrary(name: "CLibdeflate"),
+
+        // MARK: - Command-line tool
+
+        .executableTarget(
+            name: "voxdose",
+            dependencies: [
+                "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: - Tests
+
+        .testTarget(name: "VoxelKernelsTests", dependencies: ["VoxelKernels"]),
+        .testTarget(name: "VoxelIOTests", dependencies: ["VoxelIO", "VoxelKernels"]),
+        .testTarget(name: "VOIStatisticsTests", dependencies: ["VOIStatistics", "VoxelKernels"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
+        .testTarget(name: "CLITests", dependencies: ["voxdose"]),
+    ]
+)

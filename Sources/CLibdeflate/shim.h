@@ -1,0 +1,2 @@
+/* Debian's libdeflate (libdeflate-dev): whole-buffer DEFLATE/gzip. */
+#include <libdeflate.h>

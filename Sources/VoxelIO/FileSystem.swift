@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import VoxelKernels
+
+/// The POSIX calls VoxelIO makes: open, stat, pread, mmap, write, rename. Errors carry the
+/// path and `strerror(errno)`.
+enum FileSystem {
+    static func errorText() -> String { String(cString: strerror(errno)) }
+
+    /// An open, read-only regular file; `deinit` closes it.
+    final class ReadableFile {
+        let path: String
+        let descriptor: Int32
+        let size: Int
+
+        init(_ path: String) throws {
+            self.path = path
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw VoxelIOError(path, "cannot open: \(FileSystem.errorText())") }
+            var info = stat()
+            guard fstat(fd, &info) == 0 else {
+                let message = FileSystem.errorText()
+                close(fd)
+                throw VoxelIOError(path, "cannot stat: \(message)")
+            }
+            guard (info.st_mode & S_IFMT) == S_IFREG else {
+                close(fd)
+                throw VoxelIOError(path, "is not a regular file")
+            }
+            descriptor = fd
+            size = Int(info.st_size)
+        }
+
+        deinit { close(descriptor) }
+
+        /// Reads exactly `count` bytes at `offset` into `buffer`, in parallel slices for large
+        /// reads (two page-cache copies at once are faster than one on this machine).
+        func read(into buffer: UnsafeMutableRawPointer, count: Int, offset: Int) throws {
+            let target = UncheckedSendable(buffer)
+            let failures = Parallel.mapChunks(count: count, minimumChunk: 8 << 20) { range -> String? in
+                var done = 0
+                while done < range.count {
+                    let n = pread(descriptor, target.value + range.lowerBound + done, range.count - done,
+                                  off_t(offset + range.lowerBound + done))
+                    if n < 0 && errno == EINTR { continue }
+                    if n < 0 { return "read failed: \(FileSystem.errorText())" }
+                    if n == 0 { return "truncated: the file ended while reading voxel data" }
+                    done += n
+                }
+                return nil
+            }
+            if let failure = failures.compactMap({ $0 }).first { throw VoxelIOError(path, failure) }
+        }
+
+        /// The first `count` bytes (fewer if the file is shorter).
+        func prefix(_ count: Int) throws -> [UInt8] {
+            let n = min(count, size)
+            var bytes = [UInt8](repeating: 0, count: n)
+            try bytes.withUnsafeMutableBytes { try read(into: $0.baseAddress!, count: n, offset: 0) }
+            return bytes
+        }
+
+        /// Maps the whole file read-only and passes its bytes to `body`.
+        func withMappedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+            guard size > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), base != MAP_FAILED else {
+                throw VoxelIOError(path, "cannot map: \(FileSystem.errorText())")
+            }
+            defer { munmap(base, size) }
+            _ = madvise(base, size, MADV_SEQUENTIAL)
+            return try body(UnsafeRawBufferPointer(start: base, count: size))
+        }
+    }
+
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// (device, inode) of an existing file, following links.
+    static func identity(_ path: String) -> (UInt64, UInt64)? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return (UInt64(info.st_dev), UInt64(info.st_ino))
+    }
+
+    /// The absolute path with `.`, `..` and links resolved as far as the path exists.
+    static func resolved(_ path: String) -> String {
+        if let real = realpath(path, nil) {
+            defer { free(real) }
+            return String(cString: real)
+        }
+        // A file that does not exist yet: resolve its folder.
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard let real = realpath(folder.isEmpty ? "/" : folder, nil) else { return path }
+        defer { free(real) }
+        return String(cString: real) + "/" + name
+    }
+
+    /// Writes `pieces` to a temporary file in the target folder, then renames it over `path`.
+    /// On any failure the temporary file is removed and `path` is untouched.
+    static func writeAtomically(_ path: String, pieces: [UnsafeRawBufferPointer]) throws {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        var template = Array("\(folder).\(name).voxdose-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw VoxelIOError(path, "cannot create a file in the output folder: \(errorText())") }
+        let temporary = String(cString: template.map { UInt8(bitPattern: $0) })
+        var committed = false
+        defer {
+            if !committed { unlink(temporary) }
+        }
+        do {
+            defer { close(fd) }
+            for piece in pieces where piece.count > 0 {
+                var done = 0
+                while done < piece.count {
+                    let n = write(fd, piece.baseAddress! + done, piece.count - done)
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { throw VoxelIOError(path, "write failed: \(errorText())") }
+                    done += n
+                }
+            }
+            // Output files get the usual permissions (mkstemp creates them 0600).
+            let mask = umask(0); umask(mask)
+            fchmod(fd, 0o666 & ~mask)
+        }
+        guard rename(temporary, path) == 0 else { throw VoxelIOError(path, "cannot rename into place: \(errorText())") }
+        committed = true
+    }
+}

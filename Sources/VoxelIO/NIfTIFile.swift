@@ -1,0 +1,196 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import VoxelKernels
+
+/// An opened NIfTI image: its validated header and where its voxels are. Opening reads only
+/// the header; ``readFrame(_:)`` reads and converts one 3-D frame to Float32.
+///
+/// Files: `.nii` and `.nii.gz` (header and data in one file), `.hdr` + `.img` pairs (and
+/// `.hdr.gz`/`.img.gz`). Compression is recognised by the gzip magic, not the name. Before
+/// anything is allocated the header's size is checked against the file (a `.gz` can expand at
+/// most 1032-fold, the DEFLATE limit) and against ``maximumDataBytes``.
+public final class NIfTIFile {
+    /// The path as given.
+    public let path: String
+    public let header: NIfTIHeader
+    /// Where the voxel data lives (the same file unless the header says it is a pair).
+    public let dataPath: String
+    /// Whether the header file is gzip-compressed.
+    public let headerIsCompressed: Bool
+    /// Whether the data file is gzip-compressed.
+    public let dataIsCompressed: Bool
+
+    /// Voxel data larger than this is refused before allocation: half the physical memory,
+    /// at most 64 GiB.
+    public static var maximumDataBytes: Int {
+        min(Int(ProcessInfo.processInfo.physicalMemory / 2), 64 << 30)
+    }
+
+    /// DEFLATE cannot expand input more than about 1032-fold.
+    static let maximumGzipExpansion = 1032
+
+    /// Bytes of one 3-D frame as stored.
+    public var frameBytes: Int { header.spatialDimensions.x * header.spatialDimensions.y * header.spatialDimensions.z * header.datatype.bytesPerVoxel }
+
+    /// Opens `path` and validates its header and sizes.
+    /// - Throws: ``VoxelIOError`` naming the file and the first problem.
+    public init(path: String) throws {
+        self.path = path
+        let file = try FileSystem.ReadableFile(path)
+        let (headerBytes, compressed) = try Self.readHeaderBytes(file)
+        let header = try NIfTIHeader.parse(headerBytes, path: path)
+        self.header = header
+        headerIsCompressed = compressed
+        if header.isSingleFile {
+            dataPath = path
+            dataIsCompressed = compressed
+        } else {
+            dataPath = try Self.imagePath(forHeader: path)
+            dataIsCompressed = try Self.readHeaderBytes(FileSystem.ReadableFile(dataPath), count: 2).1
+        }
+        try checkSizes(headerFile: file)
+    }
+
+    /// Reads one 3-D frame (0-based; 0 for a 3-D image) as Float32, scaled.
+    /// - Throws: ``VoxelIOError`` for a frame out of range, or data that is missing or corrupt.
+    public func readFrame(_ frame: Int) throws -> ScalarVolume {
+        guard (0..<header.frameCount).contains(frame) else {
+            throw VoxelIOError(path, "has no frame \(frame): it holds \(header.frameCount) frame(s), numbered from 0")
+        }
+        let count = header.spatialDimensions.x * header.spatialDimensions.y * header.spatialDimensions.z
+        let swap = (header.byteOrder == .big) != (1.bigEndian == 1)
+        let directCopy = header.datatype == .float32 && !swap && header.scaling == nil
+        let voxels = try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let output = buffer.baseAddress!
+            try withFrameBytes(frame, directTarget: directCopy ? UnsafeMutableRawPointer(output) : nil) { raw in
+                if let raw {
+                    RawDecoding.decode(raw, count: count, datatype: header.datatype, swap: swap,
+                                       scaling: header.scaling, into: output)
+                }
+            }
+            initialized = count
+        }
+        return ScalarVolume(geometry: header.geometry, voxels: voxels)
+    }
+
+    /// Reads every byte of voxel data once (inflating a gzip stream to its end where needed),
+    /// so that a truncated or corrupt file is reported even by commands that show the header.
+    public func verifyData() throws {
+        guard dataIsCompressed else { return }  // sizes were checked when opening
+        _ = try inflatedData { _ in }
+    }
+
+    // MARK: - Private
+
+    /// Reads the header bytes, inflating a gzip prefix when the file is compressed.
+    private static func readHeaderBytes(_ file: FileSystem.ReadableFile, count: Int = 540) throws -> ([UInt8], Bool) {
+        let head = try file.prefix(max(count, 2))
+        guard Gzip.hasMagic(head) else { return (Array(head.prefix(count)), false) }
+        // A header fits in far less than 1 MiB of compressed input.
+        let compressed = try file.prefix(1 << 20)
+        var bytes = [UInt8](repeating: 0, count: count)
+        do {
+            let n = try compressed.withUnsafeBytes { input in
+                try bytes.withUnsafeMutableBytes { try Gzip.inflatePrefix(input, into: $0) }
+            }
+            return (Array(bytes.prefix(n)), true)
+        } catch let GzipFailure.corrupt(reason) {
+            // A short header inside a cut stream reads as truncated, not corrupt.
+            throw VoxelIOError(file.path, reason)
+        }
+    }
+
+    /// `x.hdr` → `x.img` or `x.img.gz` (and `x.hdr.gz` alike); `x.img` given for the pair is
+    /// not accepted (the header is the entry point).
+    private static func imagePath(forHeader path: String) throws -> String {
+        let lower = path.lowercased()
+        let stem: String
+        if lower.hasSuffix(".hdr.gz") { stem = String(path.dropLast(7)) }
+        else if lower.hasSuffix(".hdr") { stem = String(path.dropLast(4)) }
+        else { throw VoxelIOError(path, "header says its data is in a separate .img file, but the file is not named .hdr") }
+        for candidate in [stem + ".img", stem + ".img.gz", stem + ".IMG"] where FileSystem.exists(candidate) {
+            return candidate
+        }
+        throw VoxelIOError(path, "image file \(stem).img (or .img.gz) of this .hdr/.img pair is missing")
+    }
+
+    /// Voxel counts, byte sizes and the file's capacity, all before any allocation.
+    private func checkSizes(headerFile: FileSystem.ReadableFile) throws {
+        var voxels = 1
+        for (axis, n) in header.dim.enumerated() {
+            let (product, overflow) = voxels.multipliedReportingOverflow(by: n)
+            guard !overflow else {
+                throw VoxelIOError(path, "too large: dimensions \(header.dim) overflow a 64-bit voxel count at dim[\(axis + 1)]")
+            }
+            voxels = product
+        }
+        let (dataBytes, overflow) = voxels.multipliedReportingOverflow(by: header.datatype.bytesPerVoxel)
+        let cap = Self.maximumDataBytes
+        guard !overflow, dataBytes <= cap, header.voxOffset <= cap - dataBytes else {
+            throw VoxelIOError(path, "too large: dimensions \(header.dim) of \(header.datatype.name) need \(overflow ? "more than 2^63" : String(dataBytes)) bytes; the limit on this machine is \(cap) bytes")
+        }
+        let needed = header.voxOffset + dataBytes
+        let dataFile = dataPath == path ? headerFile : try FileSystem.ReadableFile(dataPath)
+        if dataIsCompressed {
+            let (ceiling, over) = dataFile.size.multipliedReportingOverflow(by: Self.maximumGzipExpansion)
+            if !over && needed > ceiling + 4096 {
+                throw VoxelIOError(dataPath, "truncated or too large: the header claims \(dataBytes) bytes of voxel data, but a gzip file of \(dataFile.size) bytes can hold at most about \(ceiling)")
+            }
+        } else if needed > dataFile.size {
+            throw VoxelIOError(dataPath, "truncated: the header needs \(dataBytes) bytes of voxel data from vox_offset \(header.voxOffset), but the file holds \(dataFile.size) bytes in all")
+        }
+    }
+
+    /// Gives `body` the raw bytes of frame `frame`, or reads them straight into `directTarget`
+    /// (and passes nil) when no conversion is needed.
+    private func withFrameBytes(_ frame: Int, directTarget: UnsafeMutableRawPointer?,
+                                _ body: (UnsafeRawPointer?) throws -> Void) throws {
+        let start = frame * frameBytes
+        if dataIsCompressed {
+            try inflatedData { data in
+                let frameStart = data.baseAddress! + header.voxOffset + start
+                if let directTarget {
+                    directTarget.copyMemory(from: frameStart, byteCount: frameBytes)
+                    try body(nil)
+                } else {
+                    try body(frameStart)
+                }
+            }
+            return
+        }
+        let file = try FileSystem.ReadableFile(dataPath)
+        if let directTarget {
+            try file.read(into: directTarget, count: frameBytes, offset: header.voxOffset + start)
+            return try body(nil)
+        }
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(frameBytes, 1), alignment: 64)
+        defer { raw.deallocate() }
+        try file.read(into: raw, count: frameBytes, offset: header.voxOffset + start)
+        try body(raw)
+    }
+
+    /// Inflates the data file up to the end of the voxel data and passes the inflated bytes
+    /// (vox_offset included) to `body`. The buffer is allocated at the validated size but
+    /// pages are touched only as data arrives, so a lying header costs no memory.
+    private func inflatedData(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let needed = header.voxOffset + frameBytes * header.frameCount
+        let file = try FileSystem.ReadableFile(dataPath)
+        guard let base = malloc(max(needed, 1)) else {
+            throw VoxelIOError(dataPath, "cannot allocate \(needed) bytes")
+        }
+        defer { free(base) }
+        let output = UnsafeMutableRawBufferPointer(start: base, count: needed)
+        let produced: Int
+        do {
+            produced = try file.withMappedBytes { try Gzip.inflateAll($0, into: output) }
+        } catch let GzipFailure.corrupt(reason) {
+            throw VoxelIOError(dataPath, reason)
+        }
+        guard produced == needed else {
+            throw VoxelIOError(dataPath, "truncated: the gzip stream holds \(max(0, produced - header.voxOffset)) bytes of voxel data, the header needs \(needed - header.voxOffset)")
+        }
+        try body(UnsafeRawBufferPointer(output))
+    }
+}

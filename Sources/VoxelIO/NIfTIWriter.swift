@@ -1,0 +1,73 @@
+import VoxelKernels
+
+/// Writes 3-D volumes as single-file NIfTI (`.nii`, or `.nii.gz` when the name ends in `.gz`),
+/// atomically: a temporary file in the target folder, renamed when complete.
+///
+/// The header is the reference image's (read from disk), edited by libnifti: the same qform,
+/// sform, pixdim and units, the volume's dimensions and datatype, no scaling. Data are written
+/// in this machine's byte order. `.nii.gz` files are standard multi-member gzip (one member per
+/// core, libdeflate), which nibabel, libnifti and gzip read as one stream.
+public enum NIfTIWriter {
+    /// gzip level for `.nii.gz` output (libdeflate's scale: 1 fastest … 12 smallest).
+    public static let gzipLevel: Int32 = 4
+
+    /// Writes Float32 voxels.
+    /// - Parameters:
+    ///   - voxels: in NIfTI order, `reference.spatialDimensions` of them.
+    ///   - reference: the header whose orientation the output keeps.
+    ///   - description: the header's `descrip` (79 bytes at most are kept).
+    public static func write(_ voxels: [Float], to path: String, reference: NIfTIHeader, description: String) throws {
+        try voxels.withUnsafeBytes { data in
+            try write(data, datatype: .float32, count: voxels.count, to: path, reference: reference,
+                      description: description, intentIsLabel: false)
+        }
+    }
+
+    /// Writes integer labels as int16 when every label fits, else int32, with the NIfTI
+    /// label intent.
+    public static func writeLabels(_ labels: [Int32], to path: String, reference: NIfTIHeader, description: String) throws {
+        let fitsInt16 = labels.allSatisfy { $0 >= Int32(Int16.min) && $0 <= Int32(Int16.max) }
+        if fitsInt16 {
+            let narrow = labels.map { Int16($0) }
+            try narrow.withUnsafeBytes { data in
+                try write(data, datatype: .int16, count: labels.count, to: path, reference: reference,
+                          description: description, intentIsLabel: true)
+            }
+        } else {
+            try labels.withUnsafeBytes { data in
+                try write(data, datatype: .int32, count: labels.count, to: path, reference: reference,
+                          description: description, intentIsLabel: true)
+            }
+        }
+    }
+
+    private static func write(_ data: UnsafeRawBufferPointer, datatype: NIfTIDatatype, count: Int, to path: String,
+                              reference: NIfTIHeader, description: String, intentIsLabel: Bool) throws {
+        let dims = reference.spatialDimensions
+        guard count == dims.x * dims.y * dims.z else {
+            throw VoxelIOError(path, "internal: \(count) voxels do not fill the reference grid \(dims)")
+        }
+        guard let (headerBytes, voxOffset) = LibNIfTI.singleFileHeader(
+            reference: reference, dimensions: dims, datatype: datatype,
+            description: description, intentIsLabel: intentIsLabel) else {
+            throw VoxelIOError(path, "libnifti could not build a header for this volume")
+        }
+        let prefix = headerBytes + [UInt8](repeating: 0, count: voxOffset - headerBytes.count)
+        try prefix.withUnsafeBytes { head in
+            if path.lowercased().hasSuffix(".gz") {
+                let members = Gzip.compress([head, data], level: gzipLevel)
+                try withBuffers(members) { try FileSystem.writeAtomically(path, pieces: $0) }
+            } else {
+                try FileSystem.writeAtomically(path, pieces: [head, data])
+            }
+        }
+    }
+
+    private static func withBuffers(_ arrays: [[UInt8]], _ body: ([UnsafeRawBufferPointer]) throws -> Void) throws {
+        func nest(_ index: Int, _ collected: [UnsafeRawBufferPointer]) throws {
+            guard index < arrays.count else { return try body(collected) }
+            try arrays[index].withUnsafeBytes { try nest(index + 1, collected + [$0]) }
+        }
+        try nest(0, [])
+    }
+}

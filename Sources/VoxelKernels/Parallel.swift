@@ -1,0 +1,81 @@
+import Dispatch
+import Foundation
+
+/// Splits index ranges across every core.
+///
+/// Kernels call ``Parallel/forEachChunk(count:minimumChunk:maximumChunks:_:)`` with the
+/// number of items (voxels, z-slices) and receive disjoint, ordered, contiguous ranges.
+/// Chunk boundaries depend only on `count` and the chunk count, so a kernel that writes
+/// per-chunk partial results and combines them in chunk order is deterministic for a given
+/// chunk count; kernels that must be identical at any thread count combine results in a
+/// thread-count-independent way (see ``LabelPartition``).
+public enum Parallel {
+    /// Number of worker threads used by the kernels (the active processor count).
+    /// `VOXDOSE_THREADS` overrides it (tests use it to compare thread counts).
+    public static var threadCount: Int {
+        if let text = ProcessInfo.processInfo.environment["VOXDOSE_THREADS"],
+           let value = Int(text), value > 0 {
+            return value
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// The ranges `forEachChunk` would use: `count` items in at most `maximumChunks`
+    /// contiguous pieces of at least `minimumChunk` items each.
+    public static func chunks(count: Int, minimumChunk: Int = 1 << 16,
+                              maximumChunks: Int? = nil) -> [Range<Int>] {
+        guard count > 0 else { return [] }
+        let limit = maximumChunks ?? threadCount
+        let pieces = max(1, min(limit, count / max(1, minimumChunk)))
+        let base = count / pieces, extra = count % pieces
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(pieces)
+        var start = 0
+        for piece in 0..<pieces {
+            let length = base + (piece < extra ? 1 : 0)
+            ranges.append(start..<(start + length))
+            start += length
+        }
+        return ranges
+    }
+
+    /// Runs `body(chunkIndex, range)` for each chunk of `0..<count`, concurrently when there
+    /// is more than one chunk. Returns after every chunk has finished.
+    public static func forEachChunk(count: Int, minimumChunk: Int = 1 << 16,
+                                    maximumChunks: Int? = nil,
+                                    _ body: (Int, Range<Int>) -> Void) {
+        let ranges = chunks(count: count, minimumChunk: minimumChunk, maximumChunks: maximumChunks)
+        if ranges.count <= 1 {
+            if let only = ranges.first { body(0, only) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            let box = UncheckedSendable(escapable)
+            DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
+                box.value(index, ranges[index])
+            }
+        }
+    }
+
+    /// Maps each chunk to a partial result, returned in chunk order.
+    public static func mapChunks<Partial>(count: Int, minimumChunk: Int = 1 << 16,
+                                          maximumChunks: Int? = nil,
+                                          _ body: (Range<Int>) -> Partial) -> [Partial] {
+        let ranges = chunks(count: count, minimumChunk: minimumChunk, maximumChunks: maximumChunks)
+        var results = [Partial?](repeating: nil, count: ranges.count)
+        results.withUnsafeMutableBufferPointer { slots in
+            let output = UncheckedSendable(slots)
+            forEachChunk(count: count, minimumChunk: minimumChunk, maximumChunks: maximumChunks) { index, range in
+                output.value[index] = body(range)
+            }
+        }
+        return results.map { $0! }
+    }
+}
+
+/// Carries a value into a concurrent closure. Used only where each task touches a disjoint
+/// part of the value (a distinct chunk of a buffer), which the compiler cannot prove.
+public struct UncheckedSendable<Value>: @unchecked Sendable {
+    public var value: Value
+    public init(_ value: Value) { self.value = value }
+}
