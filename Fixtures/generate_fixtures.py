@@ -13,8 +13,9 @@ with `struct`, voxel data with numpy, and gzip containers are assembled by hand
 (zlib raw deflate, level 6, mtime 0, no file name, OS byte 255) so that runs
 are byte-identical.  (Compressed bytes depend on the zlib build; the
 uncompressed content never does.)  Pseudo-random numbers come from a counter
-based SplitMix64 hash written out below, and the "noise" uses only + - * /,
-so the values do not depend on numpy's RNG or on libm.
+based SplitMix64 hash written out below, and the "noise" uses only + - * /
+and one correctly rounded sqrt, so the values do not depend on numpy's RNG or
+on libm.
 
 Only files listed here are written; stale files are never deleted.
 
@@ -35,6 +36,12 @@ Conventions shared by the valid fixtures (unless a file says otherwise)
 
 Fixtures/nifti/ (valid; every one is described in nifti/expected.json)
 ---------------------------------------------------------------------
+expected.json has "notes" (the rules used), "files" (one entry per fixture
+with the keys the brief asks for plus image_path, header_compressed,
+vox_offset, xyzt_units, time_step_s and, where needed, nonfinite) and
+"stats" (per-label count/volume/sum/mean/min/max of stats_image over
+stats_labels, and which label files must be refused).
+
 dt_<type>.nii            one per datatype: uint8 int8 int16 uint16 int32 uint32
                          int64 uint64 float32 float64 (values 0..23).
 range_<type>.nii         (extra) 4x1x1 integer files holding the extremes of each
@@ -106,12 +113,22 @@ stats_labels_othergrid.nii  the same labels on a 7x6x4 grid shifted by one
 
 Fixtures/malformed/ (each must give an error; see malformed/MANIFEST.json)
 -------------------------------------------------------------------------
-Each file differs from a valid file in one defect only.  MANIFEST.json maps a
+Apart from empty, garbage and Analyze files, each one is a valid fixture
+with a single defect.  MANIFEST.json maps a
 file name to {"why", "expect", "also_ok", "stage"[, "companion"]}: "expect" is
 the preferred lowercase substring of the error message, "also_ok" lists other
 wordings that are equally defensible, "stage" is "header" or "data" (data =
 header fine, data missing or corrupt), "companion" names a second file that
 belongs to the case (not to be opened on its own).
+
+Beyond the list in the brief there are: nifti2_short_header.nii (400 of the 540
+NIfTI-2 header bytes) and crc_mismatch.nii.gz (intact deflate data, wrong
+CRC32: nibabel, which stops reading once it has the voxels, loads it; a
+careful reader checks the trailer).  corrupt.nii.gz fails inside inflate
+itself, after the header and some data have come out.  huge_dims.nii uses
+32767^3 because dim[] is int16 (65535 cannot be stored), and
+huge_dims_nifti2.nii uses 2^40 x 2^20 x 1 so that, unlike
+overflow_dims_nifti2.nii, its voxel and byte counts still fit in Int64.
 
 Fixtures/example/ (demo data for the README)
 --------------------------------------------
@@ -120,8 +137,9 @@ pet_y90.nii.gz  float32 Bq/mL, 64x64x40, 4 mm isotropic, sform+qform code 1,
                 qform quaternion (0,0,1), qfac 1).  Torso elliptic cylinder at
                 5 kBq/mL, liver ellipsoid 0.3 MBq/mL, three spherical lesions
                 4.0 / 2.5 / 1.5 MBq/mL (radius 9 / 15 / 22 mm), multiplicative
-                noise (1 + 0.25 n), n approximately normal from a fixed seed,
-                clipped at 0.
+                noise (1 + 0.25 n), n approximately normal from a fixed seed
+                (|n| <= 2 sqrt 3, so the factor stays >= 0.13 and the clip
+                at 0 is only a safeguard).
 labels.nii.gz   int16 same grid: 1 liver, 2 lesion_small, 3 lesion_medium,
                 4 lesion_large, 0 elsewhere.
 labels.tsv      "label<TAB>name" then one row per label.
@@ -703,23 +721,17 @@ def build_valid(out: Out) -> dict[str, Any]:
 # --------------------------------------------------------------------------
 
 
-def patch(data: bytes, offset: int, fmt: str, *values: Any) -> bytes:
-    b = bytearray(data)
-    struct.pack_into(fmt, b, offset, *values)
-    return bytes(b)
-
-
-def inflate_prefix(gz: bytes) -> bytes:
+def inflate_prefix(gz: bytes) -> tuple[bytes, str | None]:
     """Decompress as much of a (possibly broken) single-member gzip as possible,
-    feeding it byte by byte, and return what came out before any error."""
+    feeding it byte by byte; return what came out before any error, and the error."""
     d = zlib.decompressobj(31)
     out = bytearray()
     for i in range(len(gz)):
         try:
             out += d.decompress(gz[i : i + 1])
-        except zlib.error:
-            break
-    return bytes(out)
+        except zlib.error as ex:
+            return bytes(out), str(ex)
+    return bytes(out), None
 
 
 def gzip_fails(data: bytes) -> bool:
@@ -815,21 +827,41 @@ def build_malformed(out: Out) -> None:
     big_bytes = nii_bytes(big)
     big_gz = gzip_bytes(big_bytes)
     cut = big_gz[: len(big_gz) * 6 // 10]
-    got = inflate_prefix(cut)
+    got, _ = inflate_prefix(cut)
     assert 352 < len(got) < len(big_bytes) and got == big_bytes[: len(got)], len(got)
     assert gzip_fails(cut)
     out.bad("truncated.nii.gz", cut, "A gzip stream cut at 60% of its length; the header inflates fine, "
             "the data stops early.", "truncated", D, ("gzip", "unexpected end"))
-    corrupt = bytearray(big_gz)
-    body_end = len(big_gz) - 8
-    for pos in range(body_end - 200, body_end - 190):
+    # corrupt.nii.gz: the first byte position (searching from 40% of the deflate data on) whose
+    # inversion makes inflate itself fail (not merely the CRC) after the header came out intact.
+    # The payload must compress (small integers as float32): a stored block of random bytes
+    # never makes inflate fail, only the CRC.
+    comp = dataclasses.replace(good, shape=(16, 16, 8),
+                               raw=(splitmix64(5, 2048) % np.uint64(50)).astype("f4"))
+    comp_bytes = nii_bytes(comp)
+    comp_gz = gzip_bytes(comp_bytes)
+    body_start, body_end = 10, len(comp_gz) - 8
+    for pos in range(body_start + (body_end - body_start) * 4 // 10, body_end):
+        corrupt = bytearray(comp_gz)
         corrupt[pos] ^= 0xFF
-    corrupt = bytes(corrupt)
-    assert gzip_fails(corrupt)
-    assert inflate_prefix(corrupt)[:352] == big_bytes[:352]
-    out.bad("corrupt.nii.gz", corrupt, "A complete gzip with 10 bytes inverted near the end of the deflate data: "
-            "inflate or the CRC check fails after a good header.", "gzip", D,
-            ("crc", "corrupt", "inflate", "checksum"))
+        got, err = inflate_prefix(bytes(corrupt))
+        if err and "incorrect data check" not in err and len(got) >= 352 and got[:352] == comp_bytes[:352] \
+                and len(got) < len(comp_bytes):
+            break
+    else:
+        raise AssertionError("no position gives an inflate error")
+    assert gzip_fails(bytes(corrupt))
+    out.bad("corrupt.nii.gz", bytes(corrupt), f"A gzip whose deflate byte {pos} is inverted: inflate fails "
+            f"({err}) after a good header and {len(got) - 352} data bytes.", "gzip", D,
+            ("corrupt", "inflate", "invalid", "deflate"))
+    crc = bytearray(big_gz)
+    for pos in range(len(big_gz) - 8, len(big_gz) - 4):
+        crc[pos] ^= 0xFF
+    crc = bytes(crc)
+    got, err = inflate_prefix(crc)
+    assert got == big_bytes and err is not None and "incorrect data check" in err and gzip_fails(crc)
+    out.bad("crc_mismatch.nii.gz", crc, "A perfect deflate stream whose CRC32 trailer is inverted: the data "
+            "inflate fine, only a reader that checks the CRC notices.", "gzip", D, ("crc", "checksum", "corrupt"))
     claims = dataclasses.replace(good, dim_override=(3, 1000, 1000, 1000, 1, 1, 1, 1), raw=np.zeros(16, "f4"))
     out.bad("gz_claims_huge.nii.gz", gzip_bytes(nii_bytes(claims)),
             "Valid gzip of a header claiming 1000^3 float32 (4 GB) followed by only 64 data bytes.",

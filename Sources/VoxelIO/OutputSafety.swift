@@ -18,3 +18,12 @@ public enum OutputSafety {
         }
     }
 }
+
+/// Text outputs (JSON, CSV) written like every other output: to a temporary name in the
+/// target folder, renamed when complete.
+public enum AtomicTextFile {
+    public static func write(_ text: String, to path: String) throws {
+        var bytes = Array(text.utf8)
+        try bytes.withUnsafeMutableBytes { try FileSystem.writeAtomically(path, pieces: [UnsafeRawBufferPointer($0)]) }
+    }
+}

@@ -1,0 +1,45 @@
+# VoxDose: the two commands of the README, plus the benchmark.
+#   make demo   install what is missing, build in release, run the main job on the example
+#   make test   install what is missing, build, run every test
+#   make bench  the benchmark harness beside the peers in ../shared/peers (see Docs/PERFORMANCE.md)
+
+SWIFT        ?= swift
+APT_PACKAGES := libnifti-dev zlib1g-dev libdeflate-dev
+VOXDOSE      := .build/release/voxdose
+EXAMPLE      := Fixtures/example
+
+.PHONY: deps build demo test bench fixtures clean
+
+# Installs the Debian packages the build links against, when missing (as root, or via sudo).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+	  else echo "missing Debian packages:$$missing (run make as root, or install them)"; exit 1; fi; \
+	  echo "installing:$$missing"; \
+	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product voxdose
+
+demo: build
+	$(VOXDOSE) info $(EXAMPLE)/pet_y90.nii.gz
+	$(VOXDOSE) stats $(EXAMPLE)/pet_y90.nii.gz --labels $(EXAMPLE)/labels.nii.gz --percentiles 2,50,98 --format csv
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: build
+	$(SWIFT) build -c release --product voxdose-bench
+	.build/release/voxdose-bench
+
+# Regenerates the committed fixtures (needs numpy; the reference set also needs nibabel).
+fixtures:
+	python3 Fixtures/generate_fixtures.py
+	python3 Fixtures/reference/make_reference.py
+
+clean:
+	rm -rf .build

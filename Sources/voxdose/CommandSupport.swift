@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import Reporting
+import VoxelIO
+import VoxelKernels
+
+/// A failure to report as `error: <message>` with exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs a command body; bad input becomes one line on stderr and exit status 1.
+func runReportingFailures(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as VoxelIOError {
+        fail(error.description)
+    } catch let error as CommandFailure {
+        fail(error.description)
+    }
+}
+
+private func fail(_ message: String) -> Never {
+    let line = "error: " + message.replacingOccurrences(of: "\n", with: " ") + "\n"
+    FileHandle.standardError.write(Data(line.utf8))
+    Foundation.exit(1)
+}
+
+/// Output format of table-like commands.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case json, csv
+}
+
+/// A comma-separated list of percentiles in [0, 100], each keeping its text as written
+/// ("97.5") for use as a JSON key.
+struct PercentileList: ExpressibleByArgument {
+    var entries: [(key: String, value: Double)]
+
+    init?(argument: String) {
+        var entries: [(String, Double)] = []
+        for token in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            let text = token.trimmingCharacters(in: .whitespaces)
+            guard let q = Double(text), q.isFinite, (0...100).contains(q) else { return nil }
+            entries.append((text, q))
+        }
+        guard !entries.isEmpty else { return nil }
+        self.entries = entries
+    }
+
+    static let standard = PercentileList(argument: "2,5,50,95,98")!
+}
+
+/// Opening images and labels the same way in every command (CONTRACT.md conventions).
+enum Inputs {
+    /// The 3-D frame to use: `frame` for a 4-D image (required), 0 for a 3-D one.
+    static func read(_ path: String, frame: Int?) throws -> (file: NIfTIFile, volume: ScalarVolume) {
+        let file = try NIfTIFile(path: path)
+        let frames = file.header.frameCount
+        let chosen: Int
+        switch frame {
+        case nil where frames > 1:
+            throw CommandFailure("\(path): is 4-D with \(frames) frames: choose one with --frame N (0…\(frames - 1))")
+        case nil: chosen = 0
+        case let f?:
+            guard f < frames else {
+                throw CommandFailure("\(path): has no frame \(f): it holds \(frames) frame(s), numbered from 0")
+            }
+            chosen = f
+        }
+        return (file, try file.readFrame(chosen))
+    }
+
+    /// A label volume on `grid`: integer-valued, 3-D, on the same grid unless `resample`.
+    static func labels(_ path: String, onto grid: GridGeometry, gridOf imagePath: String,
+                       resample: Bool) throws -> (labels: [Int32], resampled: Bool) {
+        let file = try NIfTIFile(path: path)
+        guard file.header.frameCount == 1 else {
+            throw CommandFailure("\(path): a label image must be 3-D; it holds \(file.header.frameCount) frames")
+        }
+        let volume = try file.readFrame(0)
+        let labels: [Int32]
+        switch LabelConversion.integers(volume.voxels) {
+        case .success(let values): labels = values
+        case .failure(let bad):
+            let d = volume.geometry.dimensions
+            let (i, j, k) = (bad.index % d.x, (bad.index / d.x) % d.y, bad.index / (d.x * d.y))
+            throw CommandFailure("\(path): label values must be integers; voxel (\(i), \(j), \(k)) holds \(bad.value)")
+        }
+        if volume.geometry.isSameGrid(as: grid) { return (labels, false) }
+        guard resample else {
+            throw CommandFailure("\(path): label grid differs from the image grid of \(imagePath) "
+                + "(labels \(describe(volume.geometry)); image \(describe(grid))); "
+                + "give --resample-labels to map labels by nearest neighbour in world coordinates")
+        }
+        guard let mapped = Resampling.nearestNeighbourLabels(labels, from: volume.geometry, onto: grid) else {
+            throw CommandFailure("\(path): the label image's affine is singular; it cannot be resampled")
+        }
+        return (mapped, true)
+    }
+
+    static func describe(_ g: GridGeometry) -> String {
+        func mm(_ x: Double) -> String { String(format: "%.4g", x) }
+        let d = g.dimensions, s = g.spacingMM
+        let rows = g.affine.rowMajor.prefix(3).map { "[" + $0.map(mm).joined(separator: " ") + "]" }.joined()
+        return "\(d.x)×\(d.y)×\(d.z) voxels of \(mm(s.x))×\(mm(s.y))×\(mm(s.z)) mm, affine \(rows)"
+    }
+}
+
+/// Where a command's text output goes: stdout, or a file written atomically.
+enum TextOutput {
+    /// Refuses before any work when `path` would overwrite an input.
+    static func check(_ path: String?, inputs: [String?]) throws {
+        guard let path else { return }
+        try OutputSafety.check(outputs: [path], inputs: inputs.compactMap { $0 })
+    }
+
+    static func emit(_ text: String, to path: String?) throws {
+        guard let path else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+            return
+        }
+        try AtomicTextFile.write(text, to: path)
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// Every generated fixture (Fixtures/generate_fixtures.py): `info` reports what the generator
+/// wrote; `stats` over the whole volume agrees with the values the generator recorded.
+@Suite struct GeneratedFixtureTests {
+    nonisolated(unsafe) static let entries: [String: [String: Any]] = {
+        let list = try! loadJSON("Fixtures/nifti/expected.json")["files"] as! [[String: Any]]
+        return Dictionary(uniqueKeysWithValues: list.map { ($0["path"] as! String, $0) })
+    }()
+    static let files = entries.keys.sorted()
+
+    @Test(arguments: files)
+    func infoMatchesGenerator(_ name: String) throws {
+        let entry = try #require(Self.entries[name])
+        let path = "Fixtures/" + (entry["path"] as! String)
+        let run = voxdose(["info", path])
+        #expect(run.status == 0, "\(run.stderr)")
+        for key in ["format", "compressed", "byte_order", "dim", "datatype", "datatype_code", "spacing_mm",
+                    "affine", "affine_source", "qform_code", "sform_code", "scl_slope", "scl_inter", "description"] {
+            let found = difference(run.json[key], entry[key], path: key, rel: 1e-6)
+            #expect(found == nil, "\(name): \(found ?? "")")
+        }
+    }
+
+    /// Whole-volume mean, min, max and NaN count of frame 0 against the recorded voxel values.
+    @Test(arguments: files)
+    func valuesMatchGenerator(_ name: String) throws {
+        let entry = try #require(Self.entries[name])
+        let path = "Fixtures/" + (entry["path"] as! String)
+        let frames = entry["values"] as? [[Any]]
+        // Voxels are Float32 in memory: round the recorded values the same way.
+        let values = (frames?.first ?? (entry["values"] as! [Any]))
+            .map { Double(Float(($0 as? NSNumber)?.doubleValue ?? .nan)) }
+        let args = ["stats", path] + (frames.map { $0.count > 1 ? ["--frame", "0"] : [] } ?? [])
+        let run = voxdose(args)
+        #expect(run.status == 0, "\(run.stderr)")
+        let region = try #require((run.json["regions"] as? [[String: Any]])?.first)
+        let finite = values.filter(\.isFinite)
+        #expect(region["voxels"] as? Int == finite.count)
+        #expect(region["nan_voxels"] as? Int == values.count - finite.count)
+        #expect(close(region["mean"], finite.reduce(0, +) / Double(finite.count), rel: 1e-6))
+        #expect(close(region["min"], finite.min(), rel: 1e-6))
+        #expect(close(region["max"], finite.max(), rel: 1e-6))
+    }
+}
+
+/// Every malformed file: exit 1, one line on stderr that starts with `error: `, names the file
+/// and the problem; no crash, no large allocation, quickly.
+@Suite struct MalformedInputTests {
+    nonisolated(unsafe) static let manifest = try! loadJSON("Fixtures/malformed/MANIFEST.json") as! [String: [String: Any]]
+    static let cases = manifest.keys.sorted().flatMap { file in ["info", "stats"].map { [$0, file] } }
+
+    @Test(arguments: cases)
+    func refusedWithOneClearLine(_ commandAndFile: [String]) throws {
+        let (command, file) = (commandAndFile[0], commandAndFile[1])
+        let entry = try #require(Self.manifest[file])
+        let run = voxdose([command, "Fixtures/malformed/" + file])
+        #expect(run.status == 1, "\(command) \(file): status \(run.status), stderr \(run.stderr)")
+        #expect(run.stdout.isEmpty)
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(file): \(run.stderr)")
+        let line = String(lines.first ?? "").lowercased()
+        #expect(line.hasPrefix("error: "))
+        // The message names the file at fault (the .img of a pair, or the file itself).
+        let stem = file.split(separator: ".").first.map(String.init) ?? file
+        #expect(line.contains(stem.lowercased()), "\(file): \(line)")
+        let accepted = [entry["expect"] as! String] + (entry["also_ok"] as? [String] ?? [])
+        #expect(accepted.contains { line.contains($0.lowercased()) }, "\(file): \(line) should say one of \(accepted)")
+        #expect(run.maxResidentKiB < 256 * 1024, "\(file): peak memory \(run.maxResidentKiB) KiB")
+        #expect(run.seconds < 5, "\(file): took \(run.seconds) s")
+    }
+}
