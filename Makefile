@@ -34,7 +34,7 @@ test: deps
 
 bench: build
 	$(SWIFT) build -c release --product voxdose-bench
-	.build/release/voxdose-bench
+	python3 Benchmarks/run_bench.py --sizes 256 --reps 7
 
 # Regenerates the committed fixtures (needs numpy; the reference set also needs nibabel).
 fixtures:

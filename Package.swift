@@ -61,6 +61,16 @@ let package = Package(
             ]
         ),
 
+        /// The benchmark harness (`make bench`), apart from the tests.
+        .executableTarget(
+            name: "voxdose-bench",
+            dependencies: [
+                "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/voxdose-bench"
+        ),
+
         // MARK: - Tests
 
         .testTarget(name: "VoxelKernelsTests", dependencies: ["VoxelKernels"]),

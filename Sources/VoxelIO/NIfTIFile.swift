@@ -61,13 +61,20 @@ public final class NIfTIFile {
         }
         let count = header.spatialDimensions.x * header.spatialDimensions.y * header.spatialDimensions.z
         let swap = (header.byteOrder == .big) != (1.bigEndian == 1)
-        let directCopy = header.datatype == .float32 && !swap && header.scaling == nil
+        // slope 1, intercept 0 (what nibabel writes for unscaled data) changes nothing.
+        let scaling = header.scaling.flatMap { $0.slope == 1 && $0.intercept == 0 ? nil : $0 }
+        let directCopy = header.datatype == .float32 && !swap && scaling == nil
         let voxels = try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             let output = buffer.baseAddress!
+            // The frame's size is honest here: checked against the file, or (gzip) it is
+            // populated only after the stream has delivered every byte.
+            if !dataIsCompressed {
+                FreshMemory.prepare(UnsafeMutableRawPointer(output), byteCount: count * 4, populate: true)
+            }
             try withFrameBytes(frame, directTarget: directCopy ? UnsafeMutableRawPointer(output) : nil) { raw in
                 if let raw {
                     RawDecoding.decode(raw, count: count, datatype: header.datatype, swap: swap,
-                                       scaling: header.scaling, into: output)
+                                       scaling: scaling, into: output)
                 }
             }
             initialized = count
@@ -151,6 +158,7 @@ public final class NIfTIFile {
         if dataIsCompressed {
             try inflatedData { data in
                 let frameStart = data.baseAddress! + header.voxOffset + start
+                if let directTarget { FreshMemory.prepare(directTarget, byteCount: frameBytes, populate: true) }
                 if let directTarget {
                     directTarget.copyMemory(from: frameStart, byteCount: frameBytes)
                     try body(nil)
@@ -167,6 +175,7 @@ public final class NIfTIFile {
         }
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(frameBytes, 1), alignment: 64)
         defer { raw.deallocate() }
+        FreshMemory.prepare(raw, byteCount: frameBytes, populate: true)
         try file.read(into: raw, count: frameBytes, offset: header.voxOffset + start)
         try body(raw)
     }
@@ -181,6 +190,7 @@ public final class NIfTIFile {
             throw VoxelIOError(dataPath, "cannot allocate \(needed) bytes")
         }
         defer { free(base) }
+        FreshMemory.prepare(base, byteCount: needed, populate: false)
         let output = UnsafeMutableRawBufferPointer(start: base, count: needed)
         let produced: Int
         do {
