@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import VoxelKernels
 
 /// The POSIX calls VoxelIO makes: open, stat, pread, mmap, write, rename. Errors carry the
@@ -77,6 +78,17 @@ enum FileSystem {
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// The process's umask, read without changing it (`Umask:` in /proc/self/status, Linux
+    /// ≥ 4.7): setting and restoring it races with threads creating files. 022 if unreadable.
+    static let processUmask: mode_t = {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Umask:") }),
+           let value = mode_t(line.dropFirst(6).trimmingCharacters(in: .whitespaces), radix: 8) {
+            return value
+        }
+        return 0o022
+    }()
+
     /// (device, inode) of an existing file, following links.
     static func identity(_ path: String) -> (UInt64, UInt64)? {
         var info = stat()
@@ -125,8 +137,7 @@ enum FileSystem {
                 }
             }
             // Output files get the usual permissions (mkstemp creates them 0600).
-            let mask = umask(0); umask(mask)
-            fchmod(fd, 0o666 & ~mask)
+            fchmod(fd, 0o666 & ~processUmask)
         }
         guard rename(temporary, path) == 0 else { throw VoxelIOError(path, "cannot rename into place: \(errorText())") }
         committed = true

@@ -91,7 +91,10 @@ enum LibNIfTI {
             nim.pointee.iname_offset = 544
             var header = nifti_2_header()
             guard nifti_convert_nim2n2hdr(nim, &header) == 0 else { return nil }
-            return (withUnsafeBytes(of: header) { Array($0) }, 544)
+            var bytes = withUnsafeBytes(of: header) { Array($0) }
+            // libnifti 3.0.1 writes "n+2" with bytes 4–7 zero; the standard magic ends \r\n\032\n.
+            bytes.replaceSubrange(4..<12, with: Array("n+2\0\r\n\u{1A}\n".utf8))
+            return (bytes, 544)
         }
         nim.pointee.nifti_type = Int32(NIFTI_FTYPE_NIFTI1_1)
         nim.pointee.iname_offset = 352

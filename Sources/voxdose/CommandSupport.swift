@@ -123,3 +123,15 @@ enum TextOutput {
         try AtomicTextFile.write(text, to: path)
     }
 }
+
+/// Options every command takes.
+struct CommonOptions: ParsableArguments {
+    @Flag(help: "No progress messages on stderr (they appear only when stderr is a terminal).")
+    var quiet = false
+
+    /// Reports a stage of work longer than about a second, on stderr, when stderr is a terminal.
+    func progress(_ message: @autoclosure () -> String) {
+        guard !quiet, isatty(STDERR_FILENO) != 0 else { return }
+        FileHandle.standardError.write(Data(("voxdose: " + message() + "\n").utf8))
+    }
+}

@@ -11,6 +11,8 @@ struct Info: ParsableCommand {
     @Argument(help: "A NIfTI-1 or NIfTI-2 image (.nii, .nii.gz, .hdr/.img).")
     var file: String
 
+    @OptionGroup var common: CommonOptions
+
     func run() throws {
         try runReportingFailures {
             let image = try NIfTIFile(path: file)

@@ -30,6 +30,8 @@ struct Stats: ParsableCommand {
     @Option(help: "Write the output to FILE instead of stdout.")
     var out: String?
 
+    @OptionGroup var common: CommonOptions
+
     func validate() throws {
         if let frame, frame < 0 { throw ValidationError("--frame must be 0 or more") }
     }
@@ -37,6 +39,7 @@ struct Stats: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             try TextOutput.check(out, inputs: [image, labels])
+            common.progress("reading \(image)")
             let (_, volume) = try Inputs.read(image, frame: frame)
             let regionLabels = try labels.map {
                 try Inputs.labels($0, onto: volume.geometry, gridOf: image, resample: resampleLabels).labels
