@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "VoxelKernels", targets: ["VoxelKernels"]),
         .library(name: "VoxelIO", targets: ["VoxelIO"]),
         .library(name: "VOIStatistics", targets: ["VOIStatistics"]),
+        .library(name: "Dosimetry", targets: ["Dosimetry"]),
         .library(name: "Reporting", targets: ["Reporting"]),
     ],
     dependencies: [
@@ -28,6 +29,9 @@ let package = Package(
             name: "VoxelIO",
             dependencies: ["VoxelKernels", "CNIfTI", "CLibdeflate"]
         ),
+
+        /// 90Y absorbed dose: radionuclide data, decay, LDM, voxel S-value kernels, calibration.
+        .target(name: "Dosimetry", dependencies: ["VoxelKernels"]),
 
         /// Per-region statistics records built on the kernels.
         .target(name: "VOIStatistics", dependencies: ["VoxelKernels"]),
@@ -56,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "voxdose",
             dependencies: [
-                "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting",
+                "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -76,6 +80,7 @@ let package = Package(
         .testTarget(name: "VoxelKernelsTests", dependencies: ["VoxelKernels"]),
         .testTarget(name: "VoxelIOTests", dependencies: ["VoxelIO", "VoxelKernels"]),
         .testTarget(name: "VOIStatisticsTests", dependencies: ["VOIStatistics", "VoxelKernels"]),
+        .testTarget(name: "DosimetryTests", dependencies: ["Dosimetry", "VoxelKernels"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "CLITests", dependencies: ["voxdose"]),
     ]

@@ -1,0 +1,113 @@
+import VoxelKernels
+
+/// Absorbed-dose maps from activity concentrations at implantation time.
+public enum DoseMap {
+    public enum Method: String, Sendable, CaseIterable {
+        /// Local deposition: all β energy absorbed in the voxel of the decay.
+        case ldm
+        /// Dose voxel kernel: convolution with 90Y voxel S-values for the image's grid.
+        case dvk
+    }
+
+    /// Tissue density at the dose point.
+    public enum Density: Sendable {
+        /// One density everywhere, g/mL.
+        case uniform(Double)
+        /// A density per voxel, g/mL, on the image grid (every value finite and > 0).
+        case map([Float])
+    }
+
+    /// How a DVK dose was scaled for density (contract: `density_scaling`).
+    public enum DensityScaling: String, Sendable { case none, uniform, voxel }
+
+    public struct Settings: Sendable {
+        public var method: Method = .ldm
+        /// K for LDM, J/GBq.
+        public var doseFactorJPerGBq = Y90.doseFactorJPerGBq
+        /// For the cumulated activity of DVK, Ã = A(t0) · T½ / ln 2.
+        public var halfLifeSeconds = Radionuclide.y90.halfLifeSeconds
+        public var density: Density = .uniform(Y90.liverDensityGPerML)
+        /// Multiplies the image values to give Bq/mL at implantation time (units × decay ×
+        /// calibration).
+        public var concentrationScale: Double = 1
+
+        public init() {}
+    }
+
+    public struct Result: Sendable {
+        /// Gy, on the image grid; NaN where the image is NaN.
+        public var doseGy: [Float]
+        /// The kernel used (DVK only).
+        public var kernel: VoxelSValueKernel?
+        public var densityScaling: DensityScaling
+    }
+
+    /// The dose map.
+    ///
+    /// - LDM: D = C(t0) · K · 1e-6 / ρ (``LocalDeposition``), per voxel.
+    /// - DVK: D(k) = (ρk / ρ) · 1e-3 · Σ_h S(k ← h) · Ã_h, Ã_h = C_h(t0) · V_mL · 1e-6 · T½ / ln 2
+    ///   [MBq·s], S in mGy/(MBq·s) for soft tissue at ρk = 1.04 g/mL. A uniform ρ ≠ ρk scales the
+    ///   dose by ρk/ρ (charged-particle equilibrium: a large uniform region then reads the LDM
+    ///   dose at ρ); a density map scales voxel by voxel at the dose point (energy-conserving,
+    ///   but the electron range stays that of soft tissue).
+    ///
+    /// Negative concentrations (reconstruction noise) give negative doses; NaN stays NaN.
+    /// - Complexity: LDM one pass; DVK see ``Convolution``.
+    public static func compute(concentrations values: [Float], geometry: GridGeometry, settings s: Settings) -> Result {
+        switch s.method {
+        case .ldm:
+            let perBqPerML = s.concentrationScale * s.doseFactorJPerGBq * 1e-6
+            switch s.density {
+            case .uniform(let rho):
+                return Result(doseGy: ElementwiseMaps.scaled(values, by: Float(perBqPerML / rho)),
+                              kernel: nil, densityScaling: .none)
+            case .map(let rho):
+                return Result(doseGy: ElementwiseMaps.scaledDividing(values, by: rho, factor: Float(perBqPerML)),
+                              kernel: nil, densityScaling: .none)
+            }
+        case .dvk:
+            let kernel = VoxelSValueKernel.y90(voxelMM: geometry.spacingMM)
+            let cumulatedMBqSPerImageUnit = s.concentrationScale * geometry.voxelVolumeML * 1e-6
+                * Decay.meanLifeSeconds(halfLifeSeconds: s.halfLifeSeconds)
+            let gyPerImageUnit = cumulatedMBqSPerImageUnit * 1e-3
+            switch s.density {
+            case .uniform(let rho):
+                let ratio = kernel.densityGPerML / rho
+                let dose = kernel.convolve(values, dimensions: geometry.dimensions, scale: gyPerImageUnit * ratio)
+                return Result(doseGy: dose, kernel: kernel,
+                              densityScaling: abs(ratio - 1) < 1e-12 ? .none : .uniform)
+            case .map(let rho):
+                let atKernelDensity = kernel.convolve(values, dimensions: geometry.dimensions, scale: gyPerImageUnit)
+                let dose = ElementwiseMaps.scaledDividing(atKernelDensity, by: rho, factor: Float(kernel.densityGPerML))
+                return Result(doseGy: dose, kernel: kernel, densityScaling: .voxel)
+            }
+        }
+    }
+}
+
+/// Patient-relative calibration (EANM SOP; REFERENCE.md §1.1): scale the image so that the
+/// activity inside a calibration VOI equals the net administered activity,
+/// A_net = (A_administered − residual) · (1 − lung shunt fraction).
+public enum Calibration {
+    public enum Failure: Error, Equatable {
+        /// The mask holds no voxel, or the activity inside it is not positive and finite.
+        case noActivityInMask(sumBqPerML: Double, voxels: Int)
+        /// A_net ≤ 0.
+        case nonPositiveNetActivity(Double)
+    }
+
+    /// A_net in Bq.
+    public static func netActivityBq(administeredBq: Double, residualBq: Double, lungShuntFraction: Double) -> Double {
+        (administeredBq - residualBq) * (1 - lungShuntFraction)
+    }
+
+    /// The factor f such that Σ_mask f · C · V_mL = A_net: f = A_net / (V_mL · Σ_mask C), C the
+    /// image values in Bq/mL (negative voxels included, non-finite ones excluded).
+    public static func factor(concentrationsBqPerML values: [Float], mask: [Float], voxelVolumeML: Double,
+                              netActivityBq: Double) throws(Failure) -> Double {
+        guard netActivityBq > 0, netActivityBq.isFinite else { throw .nonPositiveNetActivity(netActivityBq) }
+        let (sum, voxels, _) = Reductions.maskedSum(values, mask: mask)
+        guard voxels > 0, sum > 0, sum.isFinite else { throw .noActivityInMask(sumBqPerML: sum, voxels: voxels) }
+        return netActivityBq / (sum * voxelVolumeML)
+    }
+}

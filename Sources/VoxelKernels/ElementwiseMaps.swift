@@ -1,0 +1,85 @@
+/// Element-wise maps over Float32 volumes: one read and one write per voxel, SIMD with a
+/// scalar tail, split across cores. Each has a plain scalar twin (`…Reference`) for tests;
+/// results are identical (the same single rounding per voxel).
+public enum ElementwiseMaps {
+    /// out[i] = factor · v[i]. NaN stays NaN; negative values stay negative.
+    public static func scaled(_ values: [Float], by factor: Float) -> [Float] {
+        map(values.count) { out, range in
+            values.withUnsafeBufferPointer { v in
+                let f = SIMD8<Float>(repeating: factor)
+                var i = range.lowerBound
+                let raw = UnsafeRawPointer(v.baseAddress!), o = UnsafeMutableRawPointer(out)
+                while i + 8 <= range.upperBound {
+                    o.storeBytes(of: raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * f,
+                                 toByteOffset: i * 4, as: SIMD8<Float>.self)
+                    i += 8
+                }
+                while i < range.upperBound { out[i] = v[i] * factor; i += 1 }
+            }
+        }
+    }
+
+    /// out[i] = factor · v[i] / divisor[i] (a per-voxel density, for instance). A zero or
+    /// non-finite divisor gives a non-finite result, which callers must refuse or report.
+    public static func scaledDividing(_ values: [Float], by divisor: [Float], factor: Float) -> [Float] {
+        precondition(values.count == divisor.count)
+        return map(values.count) { out, range in
+            values.withUnsafeBufferPointer { v in
+                divisor.withUnsafeBufferPointer { d in
+                    let f = SIMD8<Float>(repeating: factor)
+                    let rv = UnsafeRawPointer(v.baseAddress!), rd = UnsafeRawPointer(d.baseAddress!)
+                    let o = UnsafeMutableRawPointer(out)
+                    var i = range.lowerBound
+                    while i + 8 <= range.upperBound {
+                        let x = rv.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                        let y = rd.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                        o.storeBytes(of: x * f / y, toByteOffset: i * 4, as: SIMD8<Float>.self)
+                        i += 8
+                    }
+                    while i < range.upperBound { out[i] = v[i] * factor / d[i]; i += 1 }
+                }
+            }
+        }
+    }
+
+    /// Scalar twin of ``scaled(_:by:)``.
+    public static func scaledReference(_ values: [Float], by factor: Float) -> [Float] {
+        values.map { $0 * factor }
+    }
+
+    /// Scalar twin of ``scaledDividing(_:by:factor:)``.
+    public static func scaledDividingReference(_ values: [Float], by divisor: [Float], factor: Float) -> [Float] {
+        zip(values, divisor).map { $0 * factor / $1 }
+    }
+
+    /// Fills a new array chunk by chunk.
+    private static func map(_ count: Int, _ body: (UnsafeMutablePointer<Float>, Range<Int>) -> Void) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let out = UncheckedSendable(buffer.baseAddress!)
+            FreshMemory.prepare(UnsafeMutableRawPointer(buffer.baseAddress!), byteCount: count * 4, populate: true)
+            Parallel.forEachChunk(count: count, minimumChunk: 1 << 16) { _, range in body(out.value, range) }
+            initialized = count
+        }
+    }
+}
+
+extension Reductions {
+    /// Σ values[i] over voxels where mask[i] is finite and ≠ 0, in Float64, skipping
+    /// non-finite values (counted in `nonFinite`). Chunk partial sums are added in chunk order.
+    public static func maskedSum(_ values: [Float], mask: [Float]) -> (sum: Double, voxels: Int, nonFinite: Int) {
+        precondition(values.count == mask.count)
+        let partials = Parallel.mapChunks(count: values.count) { range -> (Double, Int, Int) in
+            values.withUnsafeBufferPointer { v in
+                mask.withUnsafeBufferPointer { m in
+                    var sum = 0.0, n = 0, bad = 0
+                    for i in range where m[i] != 0 && m[i].isFinite {
+                        n += 1
+                        if v[i].isFinite { sum += Double(v[i]) } else { bad += 1 }
+                    }
+                    return (sum, n, bad)
+                }
+            }
+        }
+        return partials.reduce((0, 0, 0)) { ($0.0 + $1.0, $0.1 + $1.1, $0.2 + $1.2) }
+    }
+}
