@@ -4,7 +4,7 @@
 #   make bench  the benchmark harness beside the peers in ../shared/peers (see Docs/PERFORMANCE.md)
 
 SWIFT        ?= swift
-APT_PACKAGES := libnifti-dev zlib1g-dev libdeflate-dev
+APT_PACKAGES := libnifti-dev zlib1g-dev libdeflate-dev libisal-dev
 VOXDOSE      := .build/release/voxdose
 EXAMPLE      := Fixtures/example
 
@@ -34,7 +34,7 @@ test: deps
 
 bench: build
 	$(SWIFT) build -c release --product voxdose-bench
-	python3 Benchmarks/run_bench.py --sizes 256 --reps 7
+	python3 Benchmarks/run_bench.py --sizes 128,256,400 --reps 5 --markdown .build/bench.md
 
 # Regenerates the committed fixtures (needs numpy; the reference set also needs nibabel).
 fixtures:

@@ -2,6 +2,7 @@
 // warm-up, and prints JSON. `make bench` runs it beside the peers in ../shared/peers on the
 // same files (Benchmarks/run_bench.py) and prints the ratios; Docs/PERFORMANCE.md records them.
 import ArgumentParser
+import Dosimetry
 import Foundation
 import Reporting
 import VOIStatistics
@@ -18,6 +19,8 @@ struct VoxDoseBench: ParsableCommand {
     @Option(help: "The same volume as .nii.gz.") var gz: String
     @Option(help: "A label volume on the same grid, for the per-label statistics stage.") var labels: String?
     @Option(help: "Timed repetitions per stage (after one warm-up).") var reps = 5
+    @Option(help: "Write the DVK dose map of the .nii here (for the peer comparison).") var dvkOutput: String?
+    @Option(help: "Write the DVK kernel for the .nii's grid here as JSON (for the peer comparison).") var exportKernel: String?
 
     func run() throws {
         var stages = JSONObject()
@@ -25,8 +28,62 @@ struct VoxDoseBench: ParsableCommand {
         stages["pagecache_read_nii"] = time(bytes: bytes) { try PageCacheBaseline.read(nii) }
         stages["read_nii"] = time(bytes: bytes) { _ = try NIfTIFile(path: nii).readFrame(0) }
         stages["read_gz"] = time(bytes: bytes) { _ = try NIfTIFile(path: gz).readFrame(0) }
+        let volume = try NIfTIFile(path: nii).readFrame(0)
+        let header = try NIfTIFile(path: nii).header
+        // Memory bandwidth reference, in this run: b = k·a over two arrays allocated and touched
+        // once (STREAM "scale"; bytes moved = read + write), split across the same threads.
+        var a = volume.voxels, b = volume.voxels
+        stages["stream_scale"] = time(bytes: 2 * bytes) {
+            a.withUnsafeBufferPointer { src in
+                b.withUnsafeMutableBufferPointer { dst in
+                    let s = UncheckedSendable(src.baseAddress!), d = UncheckedSendable(dst.baseAddress!)
+                    Parallel.forEachChunk(count: src.count) { _, range in
+                        for i in range { d.value[i] = 1.0001 * s.value[i] }
+                    }
+                }
+            }
+        }
+        // LDM as `voxdose dose` runs it: in place on the voxels it owns (the copy is not timed).
+        var settings = DoseMap.Settings()
+        settings.density = .uniform(1.03)
+        stages["ldm_map"] = time(bytes: 2 * bytes, prepare: { a = volume.voxels; a.withUnsafeMutableBufferPointer { _ in } }) {
+            let input = a
+            a = []
+            a = DoseMap.compute(concentrations: consume input, geometry: volume.geometry, settings: settings).doseGy
+        }
+        settings.method = .dvk
+        var dvk: DoseMap.Result?
+        stages["dvk_map"] = time(bytes: bytes) {
+            dvk = DoseMap.compute(concentrations: volume.voxels, geometry: volume.geometry, settings: settings)
+        }
+        if let dvk, let dvkOutput {
+            try NIfTIWriter.write(dvk.doseGy, to: dvkOutput, reference: header, description: "voxdose-bench DVK")
+        }
+        if let path = exportKernel, let kernel = dvk?.kernel {
+            let r = kernel.radius
+            var values: [JSONValue] = []
+            for i in -r.x...r.x { for j in -r.y...r.y { for k in -r.z...r.z { values.append(.number(kernel.sValue(i, j, k))) } } }
+            // Gy per image unit (Bq/mL) per S unit, as DoseMap scales it (ρk/ρ included).
+            let tau = Decay.meanLifeSeconds(halfLifeSeconds: settings.halfLifeSeconds)
+            let scale = volume.geometry.voxelVolumeML * 1e-6 * tau * 1e-3 * kernel.densityGPerML / 1.03
+            try AtomicTextFile.write(JSONObject.document(schema: "voxdose.kernel/1", [
+                "source": .string(kernel.source.rawValue),
+                "voxel_mm": .array([kernel.voxelMM.x, kernel.voxelMM.y, kernel.voxelMM.z].map { .number($0) }),
+                "shape": .array([2 * r.x + 1, 2 * r.y + 1, 2 * r.z + 1].map { .int($0) }),
+                "gy_per_bq_per_ml_per_s_unit": .number(scale),
+                "s_mgy_per_mbq_s": .array(values),
+            ]).serialized(), to: path)
+        }
+        let scratch = FileManager.default.temporaryDirectory.path + "/voxdose-bench-\(getpid())"
+        stages["write_nii"] = time(bytes: bytes) {
+            try NIfTIWriter.write(volume.voxels, to: scratch + ".nii", reference: header, description: "bench")
+        }
+        stages["write_gz"] = time(bytes: bytes) {
+            try NIfTIWriter.write(volume.voxels, to: scratch + ".nii.gz", reference: header, description: "bench")
+        }
+        try? FileManager.default.removeItem(atPath: scratch + ".nii")
+        try? FileManager.default.removeItem(atPath: scratch + ".nii.gz")
         if let labels {
-            let volume = try NIfTIFile(path: nii).readFrame(0)
             let labelValues = try NIfTIFile(path: labels).readFrame(0).voxels
             guard case .success(let integers) = LabelConversion.integers(labelValues) else {
                 throw ValidationError("\(labels) is not an integer label image")
@@ -48,9 +105,10 @@ struct VoxDoseBench: ParsableCommand {
 
     /// Median and minimum wall time of `reps` runs after one warm-up; throughput in MB/s of
     /// `bytes` (1 MB = 1e6 B, uncompressed Float32 data, as the peers count).
-    func time(bytes: Int, _ body: () throws -> Void) -> JSONValue {
+    func time(bytes: Int, prepare: () -> Void = {}, _ body: () throws -> Void) -> JSONValue {
         var samples: [Double] = []
         for rep in 0...reps {
+            prepare()
             let start = DispatchTime.now().uptimeNanoseconds
             do { try body() } catch { return .string("failed: \(error)") }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -53,14 +53,18 @@ public enum DoseMap {
     ///
     /// Negative concentrations (reconstruction noise) give negative doses; NaN stays NaN.
     /// - Complexity: LDM one pass; DVK see ``Convolution``.
-    public static func compute(concentrations values: [Float], geometry: GridGeometry, settings s: Settings) -> Result {
+    ///
+    /// `values` is consumed: LDM with a uniform density scales it in place (pass the last
+    /// reference to the array so no copy is made).
+    public static func compute(concentrations values: consuming [Float], geometry: GridGeometry, settings s: Settings) -> Result {
         switch s.method {
         case .ldm:
             let perBqPerML = s.concentrationScale * s.doseFactorJPerGBq * 1e-6
             switch s.density {
             case .uniform(let rho):
-                return Result(doseGy: ElementwiseMaps.scaled(values, by: Float(perBqPerML / rho)),
-                              kernel: nil, densityScaling: .none)
+                var dose = consume values
+                ElementwiseMaps.scale(&dose, by: Float(perBqPerML / rho))
+                return Result(doseGy: dose, kernel: nil, densityScaling: .none)
             case .map(let rho):
                 return Result(doseGy: ElementwiseMaps.scaledDividing(values, by: rho, factor: Float(perBqPerML)),
                               kernel: nil, densityScaling: .none)

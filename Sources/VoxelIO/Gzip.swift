@@ -1,3 +1,4 @@
+private import CISAL
 private import CNIfTI
 private import CLibdeflate
 import VoxelKernels
@@ -8,7 +9,7 @@ enum GzipFailure: Error, Equatable {
     case corrupt(String)
 }
 
-/// The one seam to zlib and libdeflate (Debian zlib1g-dev, libdeflate-dev).
+/// The one seam to zlib, libdeflate and ISA-L (Debian zlib1g-dev, libdeflate-dev, libisal-dev).
 ///
 /// Inflating a whole `.nii.gz` uses libdeflate, which inflates 2–3× faster than zlib here
 /// (`../shared/peers` limits: 276 ms vs ~700 ms for 192 MB); it needs the output size up front,
@@ -93,27 +94,57 @@ enum Gzip {
     }
 
     /// Compresses `parts` (concatenated) as a gzip file of several members, in parallel: the
-    /// first part alone (a header) and the rest split into one member per core. Any gzip
-    /// reader (zlib's gzread, Python's gzip, pigz) reads multi-member files as one stream.
-    static func compress(_ parts: [UnsafeRawBufferPointer], level: Int32) -> [[UInt8]] {
+    /// first part alone (a header) and the rest split into one member per core, each
+    /// compressed by ISA-L's igzip at level 1 (the peers' measurement: 3× faster than libdeflate
+    /// level 1 and 8× faster than zlib level 1, at a similar size for noisy float data). Any
+    /// gzip reader (zlib's gzread, Python's gzip, pigz, libdeflate) reads multi-member files as
+    /// one stream.
+    static func compress(_ parts: [UnsafeRawBufferPointer]) -> [[UInt8]] {
         var pieces: [UnsafeRawBufferPointer] = []
         for (index, part) in parts.enumerated() where !part.isEmpty {
             if index == 0 { pieces.append(part); continue }
-            for range in Parallel.chunks(count: part.count, minimumChunk: 1 << 20) {
+            // One member per core, and none over 1 GiB (ISA-L counts in UInt32).
+            let chunks = max(Parallel.threadCount, (part.count >> 30) + 1)
+            for range in Parallel.chunks(count: part.count, minimumChunk: 1 << 20, maximumChunks: chunks) {
                 pieces.append(UnsafeRawBufferPointer(rebasing: part[range]))
             }
         }
         let inputs = UncheckedSendable(pieces)
         return Parallel.mapChunks(count: pieces.count, minimumChunk: 1, maximumChunks: pieces.count) { range in
-            range.flatMap { member -> [UInt8] in
-                let piece = inputs.value[member]
-                let compressor = libdeflate_alloc_compressor(level)!
-                defer { libdeflate_free_compressor(compressor) }
-                let bound = libdeflate_gzip_compress_bound(compressor, piece.count)
-                return [UInt8](unsafeUninitializedCapacity: bound) { out, count in
-                    count = libdeflate_gzip_compress(compressor, piece.baseAddress, piece.count, out.baseAddress, bound)
-                }
-            }
+            range.flatMap { gzipMember(inputs.value[$0]) }
         }
+    }
+
+    /// One gzip member of `input` (header, deflate stream, CRC-32 and size trailer).
+    private static func gzipMember(_ input: UnsafeRawBufferPointer) -> [UInt8] {
+        let levelBuffer = UnsafeMutableRawPointer.allocate(byteCount: Int(cisal_level1_buffer_size), alignment: 64)
+        defer { levelBuffer.deallocate() }
+        var stream = isal_zstream()
+        isal_deflate_init(&stream)
+        stream.level = 1
+        stream.level_buf = levelBuffer.assumingMemoryBound(to: UInt8.self)
+        stream.level_buf_size = cisal_level1_buffer_size
+        stream.gzip_flag = UInt16(IGZIP_GZIP)
+        stream.end_of_stream = 1
+        stream.flush = UInt16(NO_FLUSH)
+        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        stream.avail_in = UInt32(input.count)
+        // Incompressible data grows by at most 5 bytes per 64 KiB stored block, plus framing.
+        var output = [UInt8](repeating: 0, count: input.count + input.count / 1024 + 1024)
+        var produced = 0
+        while true {
+            output.withUnsafeMutableBufferPointer { out in
+                stream.next_out = out.baseAddress! + produced
+                stream.avail_out = UInt32(min(out.count - produced, Int(UInt32.max)))
+                let before = stream.avail_out
+                let status = isal_deflate(&stream)
+                precondition(status == COMP_OK, "igzip failed with status \(status)")
+                produced += Int(before - stream.avail_out)
+            }
+            if stream.internal_state.state == ZSTATE_END { break }
+            output.append(contentsOf: [UInt8](repeating: 0, count: max(4096, output.count / 8)))
+        }
+        output.removeLast(output.count - produced)
+        return output
     }
 }

@@ -6,11 +6,8 @@ import VoxelKernels
 /// The header is the reference image's (read from disk), edited by libnifti: the same qform,
 /// sform, pixdim and units, the volume's dimensions and datatype, no scaling. Data are written
 /// in this machine's byte order. `.nii.gz` files are standard multi-member gzip (one member per
-/// core, libdeflate), which nibabel, libnifti and gzip read as one stream.
+/// core, ISA-L igzip level 1), which nibabel, libnifti and gzip read as one stream.
 public enum NIfTIWriter {
-    /// gzip level for `.nii.gz` output (libdeflate's scale: 1 fastest … 12 smallest).
-    public static let gzipLevel: Int32 = 4
-
     /// Writes Float32 voxels.
     /// - Parameters:
     ///   - voxels: in NIfTI order, `reference.spatialDimensions` of them.
@@ -55,7 +52,7 @@ public enum NIfTIWriter {
         let prefix = headerBytes + [UInt8](repeating: 0, count: voxOffset - headerBytes.count)
         try prefix.withUnsafeBytes { head in
             if path.lowercased().hasSuffix(".gz") {
-                let members = Gzip.compress([head, data], level: gzipLevel)
+                let members = Gzip.compress([head, data])
                 try withBuffers(members) { try FileSystem.writeAtomically(path, pieces: $0) }
             } else {
                 try FileSystem.writeAtomically(path, pieces: [head, data])

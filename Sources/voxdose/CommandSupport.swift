@@ -99,6 +99,20 @@ enum Inputs {
         return (mapped, true)
     }
 
+    /// A 3-D scalar map (a density map, for instance) that must share the image grid.
+    static func scalarMap(_ path: String, onto grid: GridGeometry, gridOf imagePath: String) throws -> ScalarVolume {
+        let file = try NIfTIFile(path: path)
+        guard file.header.frameCount == 1 else {
+            throw CommandFailure("\(path): must be 3-D; it holds \(file.header.frameCount) frames")
+        }
+        let volume = try file.readFrame(0)
+        guard volume.geometry.isSameGrid(as: grid) else {
+            throw CommandFailure("\(path): grid differs from the image grid of \(imagePath) "
+                + "(map \(describe(volume.geometry)); image \(describe(grid)))")
+        }
+        return volume
+    }
+
     static func describe(_ g: GridGeometry) -> String {
         func mm(_ x: Double) -> String { String(format: "%.4g", x) }
         let d = g.dimensions, s = g.spacingMM

@@ -1,0 +1,195 @@
+import Foundation
+
+/// The JSON sidecar that dcm2niix or a BIDS-PET converter writes beside a PET NIfTI: the keys
+/// of `../shared/CONTRACT.md` ("Sidecar keys read"), with units and date-times interpreted.
+/// Every accessor names the key it used, so outputs and errors can say where a value came from.
+public struct PETSidecar: Sendable {
+    public let path: String
+    private let object: [String: SendableJSON]
+
+    /// How the image values are decay-corrected (DICOM Decay Correction, 0054,1102).
+    public enum DecayCorrection: String, Sendable {
+        /// To the start of the acquisition.
+        case start = "START"
+        /// To the administration (injection, implantation) time.
+        case admin = "ADMIN"
+        /// Not decay-corrected.
+        case none = "NONE"
+    }
+
+    /// A time read from the sidecar, with the keys it came from. `dateKnown` is false for a
+    /// BIDS time (TimeZero is a clock time) when the sidecar holds no date: such times can only
+    /// be compared with each other.
+    public struct Time: Sendable, Equatable {
+        public var value: WrittenDateTime
+        public var keys: String
+        public var dateKnown: Bool
+    }
+
+    /// Reads `path` as a JSON object.
+    public init(path: String) throws {
+        self.path = path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw VoxelIOError(path, "cannot read the sidecar")
+        }
+        guard let parsed = try? JSONSerialization.jsonObject(with: data), let dictionary = parsed as? [String: Any] else {
+            throw VoxelIOError(path, "the sidecar is not a JSON object")
+        }
+        object = dictionary.mapValues(SendableJSON.init)
+    }
+
+    // MARK: - Raw values
+
+    public func string(_ key: String) -> String? {
+        if case .string(let s)? = object[key] { return s.trimmingCharacters(in: .whitespaces) }
+        return nil
+    }
+
+    public func number(_ key: String) -> Double? {
+        switch object[key] {
+        case .number(let d)?: return d
+        case .string(let s)?: return Double(s.trimmingCharacters(in: .whitespaces))
+        case .array(let a)?: return a.first.flatMap { if case .number(let d) = $0 { return d } else { return nil } }
+        default: return nil
+        }
+    }
+
+    public func bool(_ key: String) -> Bool? {
+        switch object[key] {
+        case .bool(let b)?: return b
+        case .string(let s)?: return ["true", "yes"].contains(s.lowercased()) ? true : (["false", "no"].contains(s.lowercased()) ? false : nil)
+        default: return nil
+        }
+    }
+
+    public func has(_ key: String) -> Bool { object[key] != nil }
+
+    // MARK: - Interpreted values
+
+    /// `DecayCorrection` (START/ADMIN/NONE), else BIDS `ImageDecayCorrected` (false → NONE;
+    /// true → ADMIN when `ImageDecayCorrectionTime` equals `InjectionStart`, else START).
+    public func decayCorrection() throws -> (mode: DecayCorrection, key: String)? {
+        if let text = string("DecayCorrection") {
+            guard let mode = DecayCorrection(rawValue: text.uppercased()) else {
+                throw VoxelIOError(path, "DecayCorrection is \"\(text)\"; expected START, ADMIN or NONE")
+            }
+            return (mode, "DecayCorrection")
+        }
+        if let corrected = bool("ImageDecayCorrected") {
+            guard corrected else { return (.none, "ImageDecayCorrected") }
+            if let at = number("ImageDecayCorrectionTime"), let injection = number("InjectionStart"), at == injection {
+                return (.admin, "ImageDecayCorrected, ImageDecayCorrectionTime = InjectionStart")
+            }
+            return (.start, "ImageDecayCorrected")
+        }
+        return nil
+    }
+
+    /// The factor from the sidecar's `Units` to Bq/mL, or nil when there is no `Units` key.
+    /// - Throws: for units that are not an activity concentration (counts, SUV, …).
+    public func unitsToBqPerML() throws -> (factor: Double, text: String)? {
+        guard let text = string("Units") else { return nil }
+        guard let factor = Quantity.parse("1 " + text, as: .concentration) else {
+            throw VoxelIOError(path, "Units is \"\(text)\"; VoxDose needs an activity concentration (Bq/mL, kBq/mL, MBq/mL or BQML)")
+        }
+        return (factor, text)
+    }
+
+    /// The date of the series, else of the acquisition (for clock times without a date; QIBA).
+    private func seriesOrAcquisitionDay() -> (days: Int, key: String)? {
+        if let d = string("SeriesDate").flatMap(WrittenDateTime.parseDate) { return (d, "SeriesDate") }
+        if let t = string("AcquisitionDateTime").flatMap(WrittenDateTime.parse) {
+            return (Int((t.wallClockSeconds / 86400).rounded(.down)), "AcquisitionDateTime")
+        }
+        if let d = string("AcquisitionDate").flatMap(WrittenDateTime.parseDate) { return (d, "AcquisitionDate") }
+        if let d = string("StudyDate").flatMap(WrittenDateTime.parseDate) { return (d, "StudyDate") }
+        return nil
+    }
+
+    /// A BIDS time: TimeZero (a clock time, on the series or acquisition date when one is known)
+    /// plus `seconds`.
+    private func bidsTime(plus secondsKey: String) throws -> Time? {
+        guard let zero = string("TimeZero"), let offset = number(secondsKey) else { return nil }
+        guard let clock = WrittenDateTime.parseTime(zero) ?? WrittenDateTime.parse(zero).map({ $0.wallClockSeconds }) else {
+            throw VoxelIOError(path, "TimeZero \"\(zero)\" is not a time")
+        }
+        if let full = WrittenDateTime.parse(zero) {
+            return Time(value: WrittenDateTime(wallClockSeconds: full.wallClockSeconds + offset, offsetSeconds: full.offsetSeconds),
+                        keys: "TimeZero + \(secondsKey)", dateKnown: true)
+        }
+        let day = seriesOrAcquisitionDay()
+        return Time(value: WrittenDateTime(wallClockSeconds: Double(day?.days ?? 0) * 86400 + clock + offset, offsetSeconds: nil),
+                    keys: "TimeZero + \(secondsKey)" + (day.map { " on \($0.key)" } ?? ""), dateKnown: day != nil)
+    }
+
+    /// The administration (injection, implantation) time: `RadiopharmaceuticalStartDateTime`,
+    /// else `RadiopharmaceuticalStartTime` on the series date (or the acquisition date when there
+    /// is no series date; QIBA), else BIDS `TimeZero` + `InjectionStart`.
+    public func administrationTime() throws -> Time? {
+        if let text = string("RadiopharmaceuticalStartDateTime") {
+            guard let t = WrittenDateTime.parse(text) else {
+                throw VoxelIOError(path, "RadiopharmaceuticalStartDateTime \"\(text)\" is not a date-time")
+            }
+            return Time(value: t, keys: "RadiopharmaceuticalStartDateTime", dateKnown: true)
+        }
+        if let text = string("RadiopharmaceuticalStartTime") {
+            guard let clock = WrittenDateTime.parseTime(text) else {
+                throw VoxelIOError(path, "RadiopharmaceuticalStartTime \"\(text)\" is not a time")
+            }
+            let day = seriesOrAcquisitionDay()
+            return Time(value: WrittenDateTime(wallClockSeconds: Double(day?.days ?? 0) * 86400 + clock, offsetSeconds: nil),
+                        keys: "RadiopharmaceuticalStartTime" + (day.map { " on \($0.key)" } ?? ""), dateKnown: day != nil)
+        }
+        return try bidsTime(plus: "InjectionStart")
+    }
+
+    /// The start of the acquisition, the reference of a START decay correction. BIDS
+    /// `ImageDecayCorrectionTime` (seconds from TimeZero) when given; else the QIBA rule: the
+    /// series date-time unless it is later than the acquisition date-time; else BIDS
+    /// `TimeZero` + `ScanStart`.
+    public func acquisitionStartTime() throws -> Time? {
+        if let t = try bidsTime(plus: "ImageDecayCorrectionTime") { return t }
+        var series: Time?
+        if let date = string("SeriesDate"), let time = string("SeriesTime") {
+            guard let t = WrittenDateTime.combine(date: date, time: time) else {
+                throw VoxelIOError(path, "SeriesDate/SeriesTime \"\(date)\" \"\(time)\" is not a date-time")
+            }
+            series = Time(value: t, keys: "SeriesDate + SeriesTime", dateKnown: true)
+        }
+        var acquisition: Time?
+        if let text = string("AcquisitionDateTime") {
+            guard let t = WrittenDateTime.parse(text) else {
+                throw VoxelIOError(path, "AcquisitionDateTime \"\(text)\" is not a date-time")
+            }
+            acquisition = Time(value: t, keys: "AcquisitionDateTime", dateKnown: true)
+        } else if let text = string("AcquisitionTime"), let clock = WrittenDateTime.parseTime(text),
+                  let day = seriesOrAcquisitionDay() {
+            acquisition = Time(value: WrittenDateTime(wallClockSeconds: Double(day.days) * 86400 + clock, offsetSeconds: nil),
+                               keys: "AcquisitionTime on \(day.key)", dateKnown: true)
+        }
+        switch (series, acquisition) {
+        case let (s?, a?): return s.value.wallClockSeconds > a.value.wallClockSeconds ? a : s
+        case let (s?, nil): return s
+        case let (nil, a?): return a
+        case (nil, nil): return try bidsTime(plus: "ScanStart")
+        }
+    }
+}
+
+/// JSON values that can cross threads (Foundation's `Any` cannot).
+private enum SendableJSON: Sendable, Equatable {
+    case string(String), number(Double), bool(Bool), array([SendableJSON]), object, null
+
+    init(_ any: Any) {
+        switch any {
+        case let s as String: self = .string(s)
+        case let n as NSNumber:
+            // JSONSerialization gives booleans as NSNumber with objCType "c" (and `is Bool` is
+            // true for 0 and 1 too, so it cannot tell them apart).
+            self = String(cString: n.objCType) == "c" ? .bool(n.boolValue) : .number(n.doubleValue)
+        case let a as [Any]: self = .array(a.map(SendableJSON.init))
+        case is [String: Any]: self = .object
+        default: self = .null
+        }
+    }
+}

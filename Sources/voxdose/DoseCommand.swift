@@ -1,0 +1,185 @@
+import ArgumentParser
+import Dosimetry
+import Foundation
+import Reporting
+import VOIStatistics
+import VoxelIO
+import VoxelKernels
+
+/// `voxdose dose PET --out DOSE`: a 90Y absorbed-dose map in Gy (CONTRACT.md `voxdose dose`).
+struct Dose: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "90Y absorbed-dose map in Gy from a 90Y PET activity-concentration image (voxdose.dose/1).",
+        discussion: """
+        Decay: give --implant-time and --reference-time, or --decay-hours, or --no-decay-correction, \
+        or a --sidecar with the times; with --calibrate-activity no decay information is needed.
+        """)
+
+    @Argument(help: "90Y PET image, activity concentration.") var pet: String
+    @Option(help: "Output dose map (.nii or .nii.gz), Float32 Gy on the PET grid.") var out: String
+    @Option(help: "ldm (local deposition) or dvk (voxel S-value kernel).") var method: DoseMap.Method = .ldm
+    @Option(help: "Units of the PET voxels (default Bq/mL, or the sidecar's Units).") var units: ConcentrationUnit?
+    @Option(help: "Tissue density, g/mL (default 1.05, liver).") var density: QuantityArgument<DensityGPerML>?
+    @Option(help: "Density map on the PET grid, g/mL per voxel.") var densityMap: String?
+    @Option(help: "LDM dose factor K, J/GBq (default 49.67, EANM).") var doseFactor: QuantityArgument<EnergyPerActivity>?
+    @Option(help: "90Y half-life (bare number: hours; default 64.05h).") var halfLife: QuantityArgument<DurationHours>?
+    @Option(help: "Implantation date-time t0 (ISO 8601).") var implantTime: DateTimeArgument?
+    @Option(help: "Date-time the image values refer to (ISO 8601).") var referenceTime: DateTimeArgument?
+    @Option(help: "Hours from implantation to the image's reference time.") var decayHours: Double?
+    @Flag(help: "The image is already at implantation time.") var noDecayCorrection = false
+    @Option(help: "BIDS-PET or dcm2niix JSON sidecar of the PET.") var sidecar: String?
+    @Option(help: "Administered activity to calibrate to (bare number: GBq).") var calibrateActivity: QuantityArgument<ActivityGBq>?
+    @Option(help: "Mask (non-zero voxels) whose activity must equal the net administered activity.") var calibrationMask: String?
+    @Option(help: "Lung shunt fraction for calibration (0.08 or 8%).") var lungShunt: QuantityArgument<Fraction>?
+    @Option(help: "Residual activity left in the vial and lines (bare number: GBq).") var residual: QuantityArgument<ActivityGBq>?
+    @Option(help: "Label image: adds per-label dose statistics to the summary.") var labels: String?
+    @Flag(help: "Map a label image or mask on another grid to the PET grid (nearest neighbour).") var resampleLabels = false
+    @Option(help: "Frame of a 4-D PET (0-based).") var frame: Int?
+    @Option(help: "Write the summary JSON to FILE instead of stdout.") var summary: String?
+    @OptionGroup var common: CommonOptions
+
+    var calibrated: Bool { calibrateActivity != nil }
+
+    func validate() throws {
+        if let frame, frame < 0 { throw ValidationError("--frame must be 0 or more") }
+        if noDecayCorrection && (implantTime != nil || referenceTime != nil || decayHours != nil) {
+            throw ValidationError("--no-decay-correction conflicts with --implant-time, --reference-time and --decay-hours")
+        }
+        if let hours = decayHours {
+            guard hours.isFinite, hours >= 0 else { throw ValidationError("--decay-hours must be 0 or more") }
+            if implantTime != nil && referenceTime != nil {
+                throw ValidationError("--decay-hours conflicts with giving both --implant-time and --reference-time")
+            }
+        }
+        if let rho = density?.base, !(rho > 0) { throw ValidationError("--density must be positive (g/mL)") }
+        if density != nil && densityMap != nil { throw ValidationError("give --density or --density-map, not both") }
+        if let k = doseFactor?.base, !(k > 0) { throw ValidationError("--dose-factor must be positive (J/GBq)") }
+        if let t = halfLife?.base, !(t > 0) { throw ValidationError("--half-life must be positive") }
+        if (calibrateActivity == nil) != (calibrationMask == nil) {
+            throw ValidationError("--calibrate-activity and --calibration-mask go together")
+        }
+        if !calibrated && (lungShunt != nil || residual != nil) {
+            throw ValidationError("--lung-shunt and --residual apply to calibration: give --calibrate-activity")
+        }
+        if let f = lungShunt?.base, !(0..<1).contains(f) { throw ValidationError("--lung-shunt must be in [0, 1)") }
+        if let a = calibrateActivity?.base, !(a > 0) { throw ValidationError("--calibrate-activity must be positive") }
+        if let r = residual?.base, !(r >= 0) { throw ValidationError("--residual must be 0 or more") }
+    }
+
+    func run() throws {
+        try runReportingFailures {
+            try OutputSafety.check(outputs: [out] + (summary.map { [$0] } ?? []),
+                                   inputs: [pet, sidecar, densityMap, calibrationMask, labels].compactMap { $0 })
+            var warnings: [String] = []
+            common.progress("reading \(pet)")
+            let (file, volume) = try Inputs.read(pet, frame: frame)
+            let grid = volume.geometry
+            let meta = try sidecar.map { try PETSidecar(path: $0) }
+
+            // Units, half-life, radionuclide.
+            let sidecarUnits = try meta?.unitsToBqPerML()
+            let unitFactor = units?.toBqPerML ?? sidecarUnits?.factor ?? 1
+            if let tracer = meta?.string("TracerRadionuclide"), let nuclide = Radionuclide.named(tracer), nuclide != .y90 {
+                throw CommandFailure("\(meta!.path): TracerRadionuclide is \(tracer), not 90Y")
+            }
+            let halfLifeSeconds = halfLife?.base ?? meta?.number("RadionuclideHalfLife") ?? Radionuclide.y90.halfLifeSeconds
+
+            // Calibration or decay correction.
+            var calibrationFactor: Double?
+            var decay = DecayTiming(factor: 1, basis: "patient-relative calibration")
+            var scale: Double
+            if let administered = calibrateActivity?.base, let maskPath = calibrationMask {
+                if implantTime != nil || referenceTime != nil || decayHours != nil || noDecayCorrection {
+                    warnings.append("decay options are ignored with --calibrate-activity: calibration scales the image to implantation time directly")
+                }
+                let mask = try Inputs.labels(maskPath, onto: grid, gridOf: pet, resample: resampleLabels).labels.map { Float($0) }
+                let net = Calibration.netActivityBq(administeredBq: administered, residualBq: residual?.base ?? 0,
+                                                    lungShuntFraction: lungShunt?.base ?? 0)
+                do throws(Calibration.Failure) {
+                    scale = try Calibration.factor(concentrationsBqPerML: volume.voxels, mask: mask,
+                                                   voxelVolumeML: grid.voxelVolumeML, netActivityBq: net)
+                } catch {
+                    switch error {
+                    case .noActivityInMask(let sum, let voxels):
+                        throw CommandFailure("\(maskPath): the calibration mask holds \(voxels) voxels with a total of \(sum) (image units); calibration needs positive activity inside it")
+                    case .nonPositiveNetActivity(let a):
+                        throw CommandFailure("\(pet): the net activity to calibrate to is \(a / 1e9) GBq; it must be positive")
+                    }
+                }
+                calibrationFactor = scale / unitFactor
+            } else {
+                decay = try DecayTiming.resolve(
+                    .init(implantTime: implantTime?.value, referenceTime: referenceTime?.value,
+                          decayHours: decayHours, noDecayCorrection: noDecayCorrection),
+                    sidecar: meta, halfLifeSeconds: halfLifeSeconds, image: pet)
+                scale = unitFactor * decay.factor
+            }
+
+            // Density.
+            var settings = DoseMap.Settings()
+            settings.method = method
+            settings.doseFactorJPerGBq = doseFactor?.base ?? Y90.doseFactorJPerGBq
+            settings.halfLifeSeconds = halfLifeSeconds
+            settings.concentrationScale = scale
+            let uniformDensity = density?.base ?? Y90.liverDensityGPerML
+            if let densityMap {
+                let map = try Inputs.scalarMap(densityMap, onto: grid, gridOf: pet)
+                let bad = map.voxels.reduce(0) { $0 + ($1.isFinite && $1 > 0 ? 0 : 1) }
+                guard bad == 0 else {
+                    throw CommandFailure("\(densityMap): \(bad) voxels are zero, negative or not finite; densities must be positive (g/mL)")
+                }
+                settings.density = .map(map.voxels)
+            } else {
+                settings.density = .uniform(uniformDensity)
+            }
+
+            let activity = Reductions.finiteSummary(volume.voxels)
+            let voxelCount = volume.voxels.count
+            common.progress("computing the \(method.rawValue.uppercased()) dose map")
+            // Hand the map the only reference to the voxels, so LDM can work in place.
+            let concentrations = (consume volume).voxels
+            let result = DoseMap.compute(concentrations: concentrations, geometry: grid, settings: settings)
+            let regionLabels = try labels.map { try Inputs.labels($0, onto: grid, gridOf: pet, resample: resampleLabels).labels }
+            common.progress("writing \(out)")
+            try NIfTIWriter.write(result.doseGy, to: out, reference: file.header,
+                                  description: "VoxDose 90Y absorbed dose Gy (\(method.rawValue.uppercased()))")
+
+            let dose = Reductions.finiteSummary(result.doseGy)
+            var body: JSONObject = [
+                "method": .string(method.rawValue),
+                "dose_factor_j_per_gbq": .number(settings.doseFactorJPerGBq),
+                "half_life_h": .number(halfLifeSeconds / 3600),
+                "density_g_per_ml": densityMap == nil ? .number(uniformDensity) : .null,
+                "decay_correction_factor": .number(decay.factor),
+                "calibration_factor": .number(calibrationFactor),
+                "total_activity_gbq": .number(activity.sum * scale * grid.voxelVolumeML * 1e-9),
+                "max_gy": dose.finite > 0 ? .float(dose.max) : .null,
+                "output": .string(out),
+            ]
+            if let kernel = result.kernel {
+                body["kernel_source"] = .string(kernel.source.rawValue)
+                body["kernel_voxel_mm"] = .array([kernel.voxelMM.x, kernel.voxelMM.y, kernel.voxelMM.z].map { .number($0) })
+                body["kernel_density_g_per_ml"] = .number(kernel.densityGPerML)
+                body["density_scaling"] = .string(result.densityScaling.rawValue)
+            }
+            body["units_to_bq_per_ml"] = .number(unitFactor)
+            body["decay_basis"] = .string(decay.basis)
+            body["implant_time"] = .string(decay.implantTime)
+            body["reference_time"] = .string(decay.referenceTime)
+            body["decay_hours"] = .number(decay.elapsedHours)
+            body["nan_voxels"] = .int(voxelCount - activity.finite)
+            if let regionLabels {
+                let regions = RegionStatisticsCalculator.compute(values: result.doseGy, labels: regionLabels,
+                                                                 voxelVolumeML: grid.voxelVolumeML, percentiles: [])
+                body["regions"] = .array(regions.map { r in
+                    .object(["label": .int(r.label.map(Int.init)), "voxels": .int(r.voxels), "volume_ml": .number(r.volumeML),
+                             "mean_gy": .number(r.mean), "std_gy": .number(r.std), "min_gy": .number(r.min),
+                             "max_gy": .number(r.max), "median_gy": .number(r.median), "nan_voxels": .int(r.nanVoxels)])
+                })
+            }
+            body["warnings"] = .array(warnings.map { .string($0) })
+            for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            try TextOutput.emit(JSONObject.document(schema: "voxdose.dose/1", body).serialized(), to: summary)
+        }
+    }
+}
