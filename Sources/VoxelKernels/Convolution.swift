@@ -213,61 +213,6 @@ public enum Convolution {
         }
     }
 
-    /// Lines of length `lineLength`, stacked `lineCount` times: out[line ℓ] = Σ_a taps[a] ·
-    /// (in[ℓ − a] + in[ℓ + a]) (zero outside), for every line.
-    static func combineLines(_ input: UnsafePointer<Float>, lineLength: Int, lineCount: Int, taps: [Float],
-                             into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        for line in 0..<lineCount {
-            if !accumulate { (out + line * lineLength).initialize(repeating: 0, count: lineLength) }
-            combineLine(input, lineLength: lineLength, lineCount: lineCount, at: line, taps: taps,
-                        into: out + line * lineLength)
-        }
-    }
-
-    /// Adds Σ_a taps[a] · (in[ℓ − a] + in[ℓ + a]) for the one line ℓ into `out`.
-    @inline(__always)
-    static func combineLine(_ input: UnsafePointer<Float>, lineLength: Int, lineCount: Int, at line: Int,
-                            taps: [Float], into out: UnsafeMutablePointer<Float>) {
-        taps.withUnsafeBufferPointer { w in
-            addScaled(input + line * lineLength, weight: w[0], count: lineLength, into: out)
-            for a in stride(from: 1, to: w.count, by: 1) {
-                if line - a >= 0 { addScaled(input + (line - a) * lineLength, weight: w[a], count: lineLength, into: out) }
-                if line + a < lineCount { addScaled(input + (line + a) * lineLength, weight: w[a], count: lineLength, into: out) }
-            }
-        }
-    }
-
-    /// out[i] = Σ_t weights[t] · sources[t][i]: sixteen lanes accumulated in registers over all
-    /// sources, stored once; scalar tail.
-    @inline(__always)
-    static func weightedSum(_ sources: [UnsafePointer<Float>], _ weights: [Float], count n: Int,
-                            into out: UnsafeMutablePointer<Float>) {
-        let terms = sources.count
-        sources.withUnsafeBufferPointer { src in
-            weights.withUnsafeBufferPointer { w in
-                let o = UnsafeMutableRawPointer(out)
-                var i = 0
-                while i + 16 <= n {
-                    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
-                    for t in 0..<terms {
-                        let p = UnsafeRawPointer(src[t] + i), wt = SIMD8<Float>(repeating: w[t])
-                        a0 += p.loadUnaligned(as: SIMD8<Float>.self) * wt
-                        a1 += p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) * wt
-                    }
-                    o.storeBytes(of: a0, toByteOffset: i * 4, as: SIMD8<Float>.self)
-                    o.storeBytes(of: a1, toByteOffset: i * 4 + 32, as: SIMD8<Float>.self)
-                    i += 16
-                }
-                while i < n {
-                    var a: Float = 0
-                    for t in 0..<terms { a += src[t][i] * w[t] }
-                    out[i] = a
-                    i += 1
-                }
-            }
-        }
-    }
-
     /// out[i] = taps[0] · c[i] + Σ_{a ≥ 1} taps[a] · (c[i − a·stride] + c[i + a·stride]) for
     /// i < n; the caller guarantees every index read is inside its (zero-padded) buffer. Pairs
     /// are added before multiplying; sixteen lanes accumulate in registers, stored once.
