@@ -21,18 +21,23 @@ struct DecayTiming {
     }
 
     /// - Throws: ``CommandFailure`` (exit 1) when the information is missing or contradictory.
-    static func resolve(_ options: Options, sidecar: PETSidecar?, halfLifeSeconds: Double, image: String) throws -> DecayTiming {
+    static func resolve(_ options: Options, sidecar: PETSidecar?, halfLifeSeconds: Double, image: String,
+                        warnings: inout [String]) throws -> DecayTiming {
         if options.noDecayCorrection {
             return DecayTiming(factor: 1, basis: "--no-decay-correction")
+        }
+        let mode = try sidecar?.decayCorrection()
+        let sidecarName = sidecar?.path ?? "the sidecar"
+        // A sidecar's ADMIN is lifted only by --reference-time.
+        if mode?.mode == .admin && options.referenceTime == nil {
+            if options.decayHours != nil {
+                warnings.append("--decay-hours is ignored: \(sidecarName) says the image is decay-corrected to administration (ADMIN); only --reference-time lifts that")
+            }
+            return DecayTiming(factor: 1, basis: "\(mode!.key) ADMIN in \(sidecarName): already decay-corrected to administration")
         }
         if let hours = options.decayHours {
             return DecayTiming(factor: Decay.correctionFactor(elapsedSeconds: hours * 3600, halfLifeSeconds: halfLifeSeconds),
                                basis: "--decay-hours", elapsedHours: hours)
-        }
-        let mode = try sidecar?.decayCorrection()
-        let sidecarName = sidecar?.path ?? "the sidecar"
-        if mode?.mode == .admin && options.referenceTime == nil {
-            return DecayTiming(factor: 1, basis: "\(mode!.key) ADMIN in \(sidecarName): already decay-corrected to administration")
         }
         if mode?.mode == PETSidecar.DecayCorrection.none && options.referenceTime == nil {
             throw CommandFailure("\(image): the image is not decay-corrected (\(mode!.key) in \(sidecarName)): "

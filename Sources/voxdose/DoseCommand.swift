@@ -25,7 +25,8 @@ struct Dose: ParsableCommand {
     @Option(help: "90Y half-life (bare number: hours; default 64.05h).") var halfLife: QuantityArgument<DurationHours>?
     @Option(help: "Implantation date-time t0 (ISO 8601).") var implantTime: DateTimeArgument?
     @Option(help: "Date-time the image values refer to (ISO 8601).") var referenceTime: DateTimeArgument?
-    @Option(help: "Hours from implantation to the image's reference time.") var decayHours: Double?
+    @Option(help: "Time from implantation to the image's reference time (bare number: hours).")
+    var decayHours: QuantityArgument<DurationHours>?
     @Flag(help: "The image is already at implantation time.") var noDecayCorrection = false
     @Option(help: "BIDS-PET or dcm2niix JSON sidecar of the PET.") var sidecar: String?
     @Option(help: "Administered activity to calibrate to (bare number: GBq).") var calibrateActivity: QuantityArgument<ActivityGBq>?
@@ -45,8 +46,8 @@ struct Dose: ParsableCommand {
         if noDecayCorrection && (implantTime != nil || referenceTime != nil || decayHours != nil) {
             throw ValidationError("--no-decay-correction conflicts with --implant-time, --reference-time and --decay-hours")
         }
-        if let hours = decayHours {
-            guard hours.isFinite, hours >= 0 else { throw ValidationError("--decay-hours must be 0 or more") }
+        if let seconds = decayHours?.base {
+            guard seconds >= 0 else { throw ValidationError("--decay-hours must be 0 or more") }
             if implantTime != nil && referenceTime != nil {
                 throw ValidationError("--decay-hours conflicts with giving both --implant-time and --reference-time")
             }
@@ -110,8 +111,8 @@ struct Dose: ParsableCommand {
             } else {
                 decay = try DecayTiming.resolve(
                     .init(implantTime: implantTime?.value, referenceTime: referenceTime?.value,
-                          decayHours: decayHours, noDecayCorrection: noDecayCorrection),
-                    sidecar: meta, halfLifeSeconds: halfLifeSeconds, image: pet)
+                          decayHours: decayHours.map { $0.base / 3600 }, noDecayCorrection: noDecayCorrection),
+                    sidecar: meta, halfLifeSeconds: halfLifeSeconds, image: pet, warnings: &warnings)
                 scale = unitFactor * decay.factor
             }
 
