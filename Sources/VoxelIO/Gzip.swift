@@ -130,7 +130,11 @@ enum Gzip {
         stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
         stream.avail_in = UInt32(input.count)
         // Incompressible data grows by at most 5 bytes per 64 KiB stored block, plus framing.
-        var output = [UInt8](repeating: 0, count: input.count + input.count / 1024 + 1024)
+        let capacity = input.count + input.count / 1024 + 1024
+        var output = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            FreshMemory.prepare(UnsafeMutableRawPointer(buffer.baseAddress!), byteCount: capacity, populate: false)
+            count = capacity  // bytes: every value is valid; only the first `produced` are kept
+        }
         var produced = 0
         while true {
             output.withUnsafeMutableBufferPointer { out in

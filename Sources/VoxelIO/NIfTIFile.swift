@@ -64,6 +64,9 @@ public final class NIfTIFile {
         // slope 1, intercept 0 (what nibabel writes for unscaled data) changes nothing.
         let scaling = header.scaling.flatMap { $0.slope == 1 && $0.intercept == 0 ? nil : $0 }
         let directCopy = header.datatype == .float32 && !swap && scaling == nil
+        if directCopy && dataIsCompressed && header.frameCount == 1 {
+            return ScalarVolume(geometry: header.geometry, voxels: try inflateFloat32InPlace(count: count))
+        }
         let voxels = try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             let output = buffer.baseAddress!
             // The frame's size is honest here: checked against the file, or (gzip) it is
@@ -80,6 +83,27 @@ public final class NIfTIFile {
             initialized = count
         }
         return ScalarVolume(geometry: header.geometry, voxels: voxels)
+    }
+
+    /// Reads one 3-D frame of an integer image (uint8, int8, int16, uint16, int32; no scaling,
+    /// or slope 1 and intercept 0) straight into Int32, exactly: the path for label images.
+    /// Returns nil for any other datatype or scaling (read those with ``readFrame(_:)``).
+    public func readIntegerFrame(_ frame: Int) throws -> [Int32]? {
+        let scaling = header.scaling.flatMap { $0.slope == 1 && $0.intercept == 0 ? nil : $0 }
+        guard scaling == nil, [.uint8, .int8, .int16, .uint16, .int32].contains(header.datatype) else { return nil }
+        guard (0..<header.frameCount).contains(frame) else {
+            throw VoxelIOError(path, "has no frame \(frame): it holds \(header.frameCount) frame(s), numbered from 0")
+        }
+        let count = header.spatialDimensions.x * header.spatialDimensions.y * header.spatialDimensions.z
+        let swap = (header.byteOrder == .big) != (1.bigEndian == 1)
+        return try [Int32](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let output = buffer.baseAddress!
+            try withFrameBytes(frame, directTarget: nil) { raw in
+                FreshMemory.prepare(UnsafeMutableRawPointer(output), byteCount: count * 4, populate: true)
+                RawDecoding.decodeIntegers(raw!, count: count, datatype: header.datatype, swap: swap, into: output)
+            }
+            initialized = count
+        }
     }
 
     /// Reads every byte of voxel data once (inflating a gzip stream to its end where needed),
@@ -178,6 +202,39 @@ public final class NIfTIFile {
         FreshMemory.prepare(raw, byteCount: frameBytes, populate: true)
         try file.read(into: raw, count: frameBytes, offset: header.voxOffset + start)
         try body(raw)
+    }
+
+    /// A single-frame float32 `.nii.gz` in this machine's byte order: inflates the stream
+    /// straight into the voxel array (sized for the header prefix too), then moves the voxels
+    /// down over the prefix. One buffer, touched once; no second copy.
+    private func inflateFloat32InPlace(count: Int) throws -> [Float] {
+        let needed = header.voxOffset + count * 4
+        let prefixFloats = (header.voxOffset + 3) / 4
+        let file = try FileSystem.ReadableFile(dataPath)
+        var result: Result<Int, GzipFailure> = .success(0)
+        let voxels = try [Float](unsafeUninitializedCapacity: count + prefixFloats) { buffer, initialized in
+            let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
+            FreshMemory.prepare(raw, byteCount: needed, populate: false)
+            result = try file.withMappedBytes { input in
+                Result { () throws(GzipFailure) -> Int in
+                    try Gzip.inflateAll(input, into: UnsafeMutableRawBufferPointer(start: raw, count: needed))
+                }
+            }
+            if case .success(let produced) = result, produced == needed {
+                memmove(raw, raw + header.voxOffset, count * 4)  // overlapping: memmove, not memcpy
+                initialized = count
+            } else {
+                initialized = 0
+            }
+        }
+        switch result {
+        case .failure(.corrupt(let reason)):
+            throw VoxelIOError(dataPath, reason)
+        case .success(let produced) where produced != needed:
+            throw VoxelIOError(dataPath, "truncated: the gzip stream holds \(max(0, produced - header.voxOffset)) bytes of voxel data, the header needs \(needed - header.voxOffset)")
+        case .success:
+            return voxels
+        }
     }
 
     /// Inflates the data file up to the end of the voxel data and passes the inflated bytes

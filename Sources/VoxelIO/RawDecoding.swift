@@ -30,6 +30,30 @@ enum RawDecoding {
         }
     }
 
+    /// Converts `count` stored integer voxels (at most 32 bits, so every value fits) to Int32.
+    static func decodeIntegers(_ raw: UnsafeRawPointer, count: Int, datatype: NIfTIDatatype, swap: Bool,
+                               into output: UnsafeMutablePointer<Int32>) {
+        let source = UncheckedSendable(raw), target = UncheckedSendable(output)
+        Parallel.forEachChunk(count: count, minimumChunk: 1 << 18) { _, range in
+            func widen<T: FixedWidthInteger>(_: T.Type) {
+                let size = MemoryLayout<T>.size, src = source.value + range.lowerBound * size
+                let out = target.value + range.lowerBound
+                for i in 0..<range.count {
+                    let v = src.loadUnaligned(fromByteOffset: i * size, as: T.self)
+                    out[i] = Int32(truncatingIfNeeded: swap ? v.byteSwapped : v)
+                }
+            }
+            switch datatype {
+            case .uint8: widen(UInt8.self)
+            case .int8: widen(Int8.self)
+            case .int16: widen(Int16.self)
+            case .uint16: widen(UInt16.self)
+            case .int32: widen(Int32.self)
+            default: preconditionFailure("not a ≤ 32-bit integer datatype")
+            }
+        }
+    }
+
     private static func convert<T: FixedWidthInteger>(_ src: UnsafeRawPointer, _: T.Type, _ n: Int, _ swap: Bool,
                                                       _ scaling: (slope: Double, intercept: Double)?,
                                                       _ out: UnsafeMutablePointer<Float>) {

@@ -24,7 +24,16 @@ public enum FreshMemory {
         let end = (Int(bitPattern: base) + byteCount) / page * page
         guard end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return }
         _ = madvise(aligned, end - start, 14 /* MADV_HUGEPAGE */)
-        if populate { _ = madvise(aligned, end - start, 23 /* MADV_POPULATE_WRITE */) }
+        guard populate else { return }
+        // The kernel zeroes the pages it populates: split the range so every core zeroes a part.
+        let hugePage = 2 << 20
+        let pieces = max(1, (end - start) / hugePage)
+        let region = UncheckedSendable(aligned)
+        Parallel.forEachChunk(count: pieces, minimumChunk: 8) { _, range in
+            let from = range.lowerBound * hugePage
+            let to = range.upperBound == pieces ? end - start : range.upperBound * hugePage
+            _ = madvise(region.value + from, to - from, 23 /* MADV_POPULATE_WRITE */)
+        }
         #endif
     }
 }

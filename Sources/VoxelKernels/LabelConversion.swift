@@ -11,12 +11,14 @@ public enum LabelConversion {
     public static func integers(_ values: [Float]) -> Result<[Int32], NonInteger> {
         var firstBad = [Int?](repeating: nil, count: 0)
         let converted = [Int32](unsafeUninitializedCapacity: values.count) { out, initialized in
+            FreshMemory.prepare(UnsafeMutableRawPointer(out.baseAddress!), byteCount: values.count * 4, populate: true)
             let output = UncheckedSendable(out)
             firstBad = Parallel.mapChunks(count: values.count) { range -> Int? in
                 values.withUnsafeBufferPointer { v in
                     for i in range {
                         let x = v[i]
-                        guard x == x.rounded(), x >= -2147483648, x < 2147483648 else { return i }
+                        // In range (false for NaN), then exact: a truncating conversion, no libm call.
+                        guard x >= -2147483648, x < 2147483648, Float(Int32(x)) == x else { return i }
                         output.value[i] = Int32(x)
                     }
                     return nil

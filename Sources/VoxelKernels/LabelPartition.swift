@@ -90,6 +90,7 @@ public struct LabelPartition: Sendable {
         // Pass 2: scatter.
         let total = offsets.last!
         let grouped = [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
+            if total > 0 { FreshMemory.prepare(UnsafeMutableRawPointer(buffer.baseAddress!), byteCount: total * 4, populate: true) }
             let out = UncheckedSendable(buffer)
             Parallel.forEachChunk(count: values.count) { chunk, range in
                 precondition(range == chunkRanges[chunk])

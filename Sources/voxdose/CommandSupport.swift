@@ -78,22 +78,26 @@ enum Inputs {
         guard file.header.frameCount == 1 else {
             throw CommandFailure("\(path): a label image must be 3-D; it holds \(file.header.frameCount) frames")
         }
-        let volume = try file.readFrame(0)
+        let labelGrid = file.header.geometry
         let labels: [Int32]
-        switch LabelConversion.integers(volume.voxels) {
-        case .success(let values): labels = values
-        case .failure(let bad):
-            let d = volume.geometry.dimensions
-            let (i, j, k) = (bad.index % d.x, (bad.index / d.x) % d.y, bad.index / (d.x * d.y))
-            throw CommandFailure("\(path): label values must be integers; voxel (\(i), \(j), \(k)) holds \(bad.value)")
+        if let integers = try file.readIntegerFrame(0) {
+            labels = integers
+        } else {
+            switch LabelConversion.integers(try file.readFrame(0).voxels) {
+            case .success(let values): labels = values
+            case .failure(let bad):
+                let d = labelGrid.dimensions
+                let (i, j, k) = (bad.index % d.x, (bad.index / d.x) % d.y, bad.index / (d.x * d.y))
+                throw CommandFailure("\(path): label values must be integers; voxel (\(i), \(j), \(k)) holds \(bad.value)")
+            }
         }
-        if volume.geometry.isSameGrid(as: grid) { return (labels, false) }
+        if labelGrid.isSameGrid(as: grid) { return (labels, false) }
         guard resample else {
             throw CommandFailure("\(path): label grid differs from the image grid of \(imagePath) "
-                + "(labels \(describe(volume.geometry)); image \(describe(grid))); "
+                + "(labels \(describe(labelGrid)); image \(describe(grid))); "
                 + "give --resample-labels to map labels by nearest neighbour in world coordinates")
         }
-        guard let mapped = Resampling.nearestNeighbourLabels(labels, from: volume.geometry, onto: grid) else {
+        guard let mapped = Resampling.nearestNeighbourLabels(labels, from: labelGrid, onto: grid) else {
             throw CommandFailure("\(path): the label image's affine is singular; it cannot be resampled")
         }
         return (mapped, true)
