@@ -24,9 +24,18 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product voxdose
 
+# The main job on the example: header, 90Y dose map (LDM and kernel) with per-lesion summary,
+# and statistics of the dose map. Outputs go to .build/demo/.
 demo: build
+	@mkdir -p .build/demo
 	$(VOXDOSE) info $(EXAMPLE)/pet_y90.nii.gz
-	$(VOXDOSE) stats $(EXAMPLE)/pet_y90.nii.gz --labels $(EXAMPLE)/labels.nii.gz --percentiles 2,50,98 --format csv
+	$(VOXDOSE) dose $(EXAMPLE)/pet_y90.nii.gz --out .build/demo/dose_ldm.nii.gz \
+	    --implant-time 2026-03-02T09:41:00 --reference-time 2026-03-03T10:15:00 \
+	    --labels $(EXAMPLE)/labels.nii.gz --summary .build/demo/dose_ldm.json
+	$(VOXDOSE) dose $(EXAMPLE)/pet_y90.nii.gz --out .build/demo/dose_dvk.nii.gz --method dvk \
+	    --implant-time 2026-03-02T09:41:00 --reference-time 2026-03-03T10:15:00 \
+	    --labels $(EXAMPLE)/labels.nii.gz --summary .build/demo/dose_dvk.json
+	$(VOXDOSE) stats .build/demo/dose_ldm.nii.gz --labels $(EXAMPLE)/labels.nii.gz --percentiles 2,50,98 --format csv
 
 test: deps
 	$(SWIFT) build --build-tests
