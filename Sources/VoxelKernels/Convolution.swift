@@ -133,41 +133,46 @@ public enum Convolution {
     }
 
     /// Direct convolution with an octant kernel: `octant[(a · (Ry + 1) + b) · (Rz + 1) + c]`
-    /// is K(±a, ±b, ±c) for a ≤ Rx (along x), b ≤ Ry, c ≤ Rz. The four rows at (y ± b, z ± c)
-    /// are summed first, then convolved along x with the taps K(·, b, c).
+    /// is K(±a, ±b, ±c) for a ≤ Rx (along x), b ≤ Ry, c ≤ Rz. For each output row and each
+    /// (b, c), the up to four input rows at (y ± b, z ± c) are summed into a zero-padded buffer,
+    /// which is filtered along x with the taps K(·, b, c) and accumulated in registers.
     ///
     /// - Complexity: per voxel (Ry + 1)(Rz + 1)(Rx + 4) operations on contiguous rows.
     public static func octantSymmetric(_ input: [Float], dimensions d: SIMD3<Int>, octant: [Float],
                                        radius r: SIMD3<Int>) -> [Float] {
         precondition(input.count == d.x * d.y * d.z && octant.count == (r.x + 1) * (r.y + 1) * (r.z + 1))
         let sliceSize = d.x * d.y
+        // Taps per (b, c), gathered once.
+        let taps: [[Float]] = (0...r.y).flatMap { b in
+            (0...r.z).map { c in (0...r.x).map { a in octant[(a * (r.y + 1) + b) * (r.z + 1) + c] } }
+        }
         return [Float](unsafeUninitializedCapacity: input.count) { out, initialized in
+            FreshMemory.prepare(UnsafeMutableRawPointer(out.baseAddress!), byteCount: input.count * 4, populate: true)
             let target = UncheckedSendable(out)
             input.withUnsafeBufferPointer { src in
                 let source = UncheckedSendable(src)
                 Parallel.forEachChunk(count: d.z, minimumChunk: 1) { _, slices in
-                    var folded = [Float](repeating: 0, count: d.x)
-                    var taps = [Float](repeating: 0, count: r.x + 1)
+                    var folded = [Float](repeating: 0, count: d.x + 2 * r.x)
                     var rows: [UnsafePointer<Float>] = []
                     rows.reserveCapacity(4)
-                    for z in slices {
-                        for y in 0..<d.y {
-                            let outRow = target.value.baseAddress! + z * sliceSize + y * d.x
-                            outRow.initialize(repeating: 0, count: d.x)
-                            for b in 0...r.y {
-                                for c in 0...r.z {
-                                    rows.removeAll(keepingCapacity: true)
-                                    for yy in (b == 0 ? [y] : [y - b, y + b]) where yy >= 0 && yy < d.y {
-                                        for zz in (c == 0 ? [z] : [z - c, z + c]) where zz >= 0 && zz < d.z {
-                                            rows.append(UnsafePointer(source.value.baseAddress! + zz * sliceSize + yy * d.x))
+                    folded.withUnsafeMutableBufferPointer { f in
+                        let centre = f.baseAddress! + r.x
+                        for z in slices {
+                            for y in 0..<d.y {
+                                let outRow = target.value.baseAddress! + z * sliceSize + y * d.x
+                                outRow.initialize(repeating: 0, count: d.x)
+                                for b in 0...r.y {
+                                    for c in 0...r.z {
+                                        rows.removeAll(keepingCapacity: true)
+                                        for yy in (b == 0 ? [y] : [y - b, y + b]) where yy >= 0 && yy < d.y {
+                                            for zz in (c == 0 ? [z] : [z - c, z + c]) where zz >= 0 && zz < d.z {
+                                                rows.append(UnsafePointer(source.value.baseAddress! + zz * sliceSize + yy * d.x))
+                                            }
                                         }
-                                    }
-                                    guard !rows.isEmpty else { continue }
-                                    for a in 0...r.x { taps[a] = octant[(a * (r.y + 1) + b) * (r.z + 1) + c] }
-                                    folded.withUnsafeMutableBufferPointer { f in
-                                        sumRows(rows, count: d.x, into: f.baseAddress!)
-                                        convolveRow(UnsafePointer(f.baseAddress!), count: d.x, taps: taps,
-                                                    into: outRow, accumulate: true)
+                                        guard !rows.isEmpty else { continue }
+                                        sumRows(rows, count: d.x, into: centre)
+                                        symmetricFilter(UnsafePointer(centre), stride: 1, taps: taps[b * (r.z + 1) + c],
+                                                        count: d.x, into: outRow, accumulate: true)
                                     }
                                 }
                             }
@@ -197,28 +202,12 @@ public enum Convolution {
 
     // MARK: - Row primitives
 
-    /// out[i] (+)= Σ_a taps[a] · (row[i − a] + row[i + a]) for a ≥ 1, plus taps[0] · row[i];
-    /// zero outside the row.
-    @inline(__always)
-    static func convolveRow(_ row: UnsafePointer<Float>, count n: Int, taps: [Float],
-                            into out: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
-        if !accumulate { out.initialize(repeating: 0, count: n) }
-        taps.withUnsafeBufferPointer { w in
-            addScaled(row, weight: w[0], count: n, into: out)
-            for a in stride(from: 1, to: w.count, by: 1) where a < n {
-                // Left neighbour contributes to out[a...], right neighbour to out[..<(n − a)].
-                addScaled(row, weight: w[a], count: n - a, into: out + a)
-                addScaled(row + a, weight: w[a], count: n - a, into: out)
-            }
-        }
-    }
-
     /// out[i] = taps[0] · c[i] + Σ_{a ≥ 1} taps[a] · (c[i − a·stride] + c[i + a·stride]) for
     /// i < n; the caller guarantees every index read is inside its (zero-padded) buffer. Pairs
     /// are added before multiplying; sixteen lanes accumulate in registers, stored once.
     @inline(__always)
     static func symmetricFilter(_ c: UnsafePointer<Float>, stride: Int, taps: [Float], count n: Int,
-                                into out: UnsafeMutablePointer<Float>) {
+                                into out: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
         taps.withUnsafeBufferPointer { w in
             let base = UnsafeRawPointer(c), o = UnsafeMutableRawPointer(out)
             let step = stride * 4, r = w.count - 1
@@ -238,6 +227,10 @@ public enum Convolution {
                         + base.loadUnaligned(fromByteOffset: above + 32, as: SIMD8<Float>.self)) * wk
                     k += 1
                 }
+                if accumulate {
+                    a0 += o.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
+                    a1 += o.loadUnaligned(fromByteOffset: at + 32, as: SIMD8<Float>.self)
+                }
                 o.storeBytes(of: a0, toByteOffset: at, as: SIMD8<Float>.self)
                 o.storeBytes(of: a1, toByteOffset: at + 32, as: SIMD8<Float>.self)
                 i += 16
@@ -245,7 +238,7 @@ public enum Convolution {
             while i < n {
                 var a = c[i] * w[0]
                 for k in Swift.stride(from: 1, through: r, by: 1) { a += (c[i - k * stride] + c[i + k * stride]) * w[k] }
-                out[i] = a
+                out[i] = accumulate ? out[i] + a : a
                 i += 1
             }
         }
