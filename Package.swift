@@ -81,7 +81,7 @@ let package = Package(
         // MARK: - Tests
 
         .testTarget(name: "VoxelKernelsTests", dependencies: ["VoxelKernels"]),
-        .testTarget(name: "VoxelIOTests", dependencies: ["VoxelIO", "VoxelKernels"]),
+        .testTarget(name: "VoxelIOTests", dependencies: ["VoxelIO", "VoxelKernels", "CNIfTI"]),
         .testTarget(name: "VOIStatisticsTests", dependencies: ["VOIStatistics", "VoxelKernels"]),
         .testTarget(name: "DosimetryTests", dependencies: ["Dosimetry", "VoxelKernels"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),

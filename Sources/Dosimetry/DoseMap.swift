@@ -115,3 +115,22 @@ public enum Calibration {
         return netActivityBq / (sum * voxelVolumeML)
     }
 }
+
+extension DoseMap.Density {
+    /// A density per label: voxels whose label is in `densities` get that density (g/mL), all
+    /// others `otherwise` (label 0 included). One parallel pass.
+    public static func perLabel(_ labels: [Int32], densities: [Int32: Double], otherwise: Double) -> DoseMap.Density {
+        let table = densities.mapValues(Float.init)
+        let fallback = Float(otherwise)
+        let map = [Float](unsafeUninitializedCapacity: labels.count) { out, initialized in
+            let output = UncheckedSendable(out.baseAddress!)
+            Parallel.forEachChunk(count: labels.count) { _, range in
+                labels.withUnsafeBufferPointer { l in
+                    for i in range { output.value[i] = table[l[i]] ?? fallback }
+                }
+            }
+            initialized = labels.count
+        }
+        return .map(map)
+    }
+}

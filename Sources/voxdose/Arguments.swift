@@ -60,3 +60,19 @@ enum ConcentrationUnit: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension DoseMap.Method: ExpressibleByArgument {}
+
+/// `label=value` pairs, comma-separated: `10=0.30,11=1.06` (values positive, labels integers).
+struct LabelValues: ExpressibleByArgument {
+    var values: [Int32: Double]
+    init?(argument: String) {
+        var values: [Int32: Double] = [:]
+        for item in argument.split(separator: ",") {
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let label = Int32(parts[0]), label != 0,
+                  let value = Quantity.parse(parts[1], as: .density), value > 0, values[label] == nil else { return nil }
+            values[label] = value
+        }
+        guard !values.isEmpty else { return nil }
+        self.values = values
+    }
+}

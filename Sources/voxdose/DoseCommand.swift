@@ -21,6 +21,9 @@ struct Dose: ParsableCommand {
     @Option(help: "Units of the PET voxels (default Bq/mL, or the sidecar's Units).") var units: ConcentrationUnit?
     @Option(help: "Tissue density, g/mL (default 1.05, liver).") var density: QuantityArgument<DensityGPerML>?
     @Option(help: "Density map on the PET grid, g/mL per voxel.") var densityMap: String?
+    @Option(help: ArgumentHelp("Densities per label of --labels, g/mL (e.g. 10=0.30,11=1.06); other voxels get --density.",
+                               valueName: "label=density,…"))
+    var labelDensity: LabelValues?
     @Option(help: "LDM dose factor K, J/GBq (default 49.67, EANM).") var doseFactor: QuantityArgument<EnergyPerActivity>?
     @Option(help: "90Y half-life (bare number: hours; default 64.05h).") var halfLife: QuantityArgument<DurationHours>?
     @Option(help: "Implantation date-time t0 (ISO 8601).") var implantTime: DateTimeArgument?
@@ -54,6 +57,8 @@ struct Dose: ParsableCommand {
         }
         if let rho = density?.base, !(rho > 0) { throw ValidationError("--density must be positive (g/mL)") }
         if density != nil && densityMap != nil { throw ValidationError("give --density or --density-map, not both") }
+        if labelDensity != nil && densityMap != nil { throw ValidationError("give --label-density or --density-map, not both") }
+        if labelDensity != nil && labels == nil { throw ValidationError("--label-density applies to the --labels image: give --labels") }
         if let k = doseFactor?.base, !(k > 0) { throw ValidationError("--dose-factor must be positive (J/GBq)") }
         if let t = halfLife?.base, !(t > 0) { throw ValidationError("--half-life must be positive") }
         if (calibrateActivity == nil) != (calibrationMask == nil) {
@@ -116,6 +121,8 @@ struct Dose: ParsableCommand {
                 scale = unitFactor * decay.factor
             }
 
+            let regionLabels = try labels.map { try Inputs.labels($0, onto: grid, gridOf: pet, resample: resampleLabels).labels }
+
             // Density.
             var settings = DoseMap.Settings()
             settings.method = method
@@ -130,6 +137,8 @@ struct Dose: ParsableCommand {
                     throw CommandFailure("\(densityMap): \(bad) voxels are zero, negative or not finite; densities must be positive (g/mL)")
                 }
                 settings.density = .map(map.voxels)
+            } else if let labelDensity, let regionLabels {
+                settings.density = .perLabel(regionLabels, densities: labelDensity.values, otherwise: uniformDensity)
             } else {
                 settings.density = .uniform(uniformDensity)
             }
@@ -140,7 +149,6 @@ struct Dose: ParsableCommand {
             // Hand the map the only reference to the voxels, so LDM can work in place.
             let concentrations = (consume volume).voxels
             let result = DoseMap.compute(concentrations: concentrations, geometry: grid, settings: settings)
-            let regionLabels = try labels.map { try Inputs.labels($0, onto: grid, gridOf: pet, resample: resampleLabels).labels }
             common.progress("writing \(out)")
             try NIfTIWriter.write(result.doseGy, to: out, reference: file.header,
                                   description: "VoxDose 90Y absorbed dose Gy (\(method.rawValue.uppercased()))")
@@ -150,7 +158,7 @@ struct Dose: ParsableCommand {
                 "method": .string(method.rawValue),
                 "dose_factor_j_per_gbq": .number(settings.doseFactorJPerGBq),
                 "half_life_h": .number(halfLifeSeconds / 3600),
-                "density_g_per_ml": densityMap == nil ? .number(uniformDensity) : .null,
+                "density_g_per_ml": densityMap == nil && labelDensity == nil ? .number(uniformDensity) : .null,
                 "decay_correction_factor": .number(decay.factor),
                 "calibration_factor": .number(calibrationFactor),
                 "total_activity_gbq": .number(activity.sum * scale * grid.voxelVolumeML * 1e-9),
@@ -162,6 +170,12 @@ struct Dose: ParsableCommand {
                 body["kernel_voxel_mm"] = .array([kernel.voxelMM.x, kernel.voxelMM.y, kernel.voxelMM.z].map { .number($0) })
                 body["kernel_density_g_per_ml"] = .number(kernel.densityGPerML)
                 body["density_scaling"] = .string(result.densityScaling.rawValue)
+            }
+            if let labelDensity {
+                var byLabel = JSONObject()
+                for (label, rho) in labelDensity.values.sorted(by: { $0.key < $1.key }) { byLabel[String(label)] = .number(rho) }
+                body["density_by_label_g_per_ml"] = .object(byLabel)
+                body["density_elsewhere_g_per_ml"] = .number(uniformDensity)
             }
             body["units_to_bq_per_ml"] = .number(unitFactor)
             body["decay_basis"] = .string(decay.basis)

@@ -191,3 +191,18 @@ import VoxelKernels
         }
     }
 }
+
+@Suite struct PerLabelDensityTests {
+    /// LDM with a density per label: each voxel's dose is K·C·1e-6/ρ(label), ρ = 1.05 elsewhere.
+    @Test func ldmUsesEachLabelsDensity() {
+        let grid = GridGeometry(dimensions: SIMD3(4, 4, 4), spacingMM: SIMD3(4, 4, 4), affine: .scaling(SIMD3(4, 4, 4)))
+        let labels = (0..<64).map { Int32($0 % 3) }  // 0, 1, 2
+        var settings = DoseMap.Settings()
+        settings.density = .perLabel(labels, densities: [1: 0.30, 2: 1.00], otherwise: 1.05)
+        let dose = DoseMap.compute(concentrations: [Float](repeating: 1e6, count: 64), geometry: grid, settings: settings)
+        for (label, gy) in zip(labels, dose.doseGy) {
+            let rho = [0: 1.05, 1: 0.30, 2: 1.00][label]!
+            #expect(abs(Double(gy) - 49.67 / rho) < 1e-3 * 49.67 / rho)
+        }
+    }
+}
