@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "VoxelIO", targets: ["VoxelIO"]),
         .library(name: "VOIStatistics", targets: ["VOIStatistics"]),
         .library(name: "Dosimetry", targets: ["Dosimetry"]),
+        .library(name: "PETQuant", targets: ["PETQuant"]),
         .library(name: "Reporting", targets: ["Reporting"]),
     ],
     dependencies: [
@@ -32,6 +33,9 @@ let package = Package(
 
         /// 90Y absorbed dose: radionuclide data, decay, LDM, voxel S-value kernels, calibration.
         .target(name: "Dosimetry", dependencies: ["VoxelKernels"]),
+
+        /// PET quantification: SUV, SUL, SUVbsa, body metrics, lesion uptake and hypoxia metrics.
+        .target(name: "PETQuant", dependencies: ["VoxelKernels"]),
 
         /// Per-region statistics records built on the kernels.
         .target(name: "VOIStatistics", dependencies: ["VoxelKernels"]),
@@ -63,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "voxdose",
             dependencies: [
-                "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry",
+                "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry", "PETQuant",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -84,6 +88,7 @@ let package = Package(
         .testTarget(name: "VoxelIOTests", dependencies: ["VoxelIO", "VoxelKernels", "CNIfTI"]),
         .testTarget(name: "VOIStatisticsTests", dependencies: ["VOIStatistics", "VoxelKernels"]),
         .testTarget(name: "DosimetryTests", dependencies: ["Dosimetry", "VoxelKernels"]),
+        .testTarget(name: "PETQuantTests", dependencies: ["PETQuant", "VoxelKernels"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "CLITests", dependencies: ["voxdose"]),
     ]

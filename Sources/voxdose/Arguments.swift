@@ -76,3 +76,16 @@ struct LabelValues: ExpressibleByArgument {
         self.values = values
     }
 }
+
+enum ActivityMBq: QuantityKind {
+    static let dimension = Quantity.Dimension.activity, bareUnit: String? = "mbq", name = "activity"
+}
+enum MassKg: QuantityKind {
+    static let dimension = Quantity.Dimension.mass, bareUnit: String? = nil, name = "mass"
+}
+enum LengthCm: QuantityKind {
+    static let dimension = Quantity.Dimension.length, bareUnit: String? = "cm", name = "length"
+}
+enum DurationSeconds: QuantityKind {
+    static let dimension = Quantity.Dimension.time, bareUnit: String? = nil, name = "duration"
+}

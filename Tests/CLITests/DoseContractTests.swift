@@ -26,7 +26,7 @@ private func ldm(_ bqPerML: Double, density: Double, doseFactor: Double = defaul
 // MARK: - NIfTI-1 writer (header layout of /usr/include/nifti/nifti1.h)
 
 /// A 3-D (or 4-D) grid with a diagonal affine; x fastest in the data.
-private struct Grid {
+struct Grid {
     var dims: [Int]
     var spacing: [Double] = [2, 2, 2]
     var origin: [Double] = [0, 0, 0]
@@ -43,13 +43,13 @@ private struct Grid {
     func index(_ i: Int, _ j: Int, _ k: Int) -> Int { i + dims[0] * (j + dims[1] * k) }
 }
 
-private func littleEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+func littleEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
     withUnsafeBytes(of: value.littleEndian) { Array($0) }
 }
-private func littleEndian(_ value: Float) -> [UInt8] { littleEndian(value.bitPattern) }
+func littleEndian(_ value: Float) -> [UInt8] { littleEndian(value.bitPattern) }
 
 /// 348-byte header + 4 zero bytes (no extension) + data. float32 (datatype 16) or int16 (4).
-private func niftiBytes(_ grid: Grid, _ values: [Float], int16: Bool = false) -> Data {
+func niftiBytes(_ grid: Grid, _ values: [Float], int16: Bool = false) -> Data {
     precondition(values.count == grid.dims.reduce(1, *), "value count does not match the grid")
     var header = [UInt8](repeating: 0, count: 352)
     func put(_ offset: Int, _ bytes: [UInt8]) { header.replaceSubrange(offset..<offset + bytes.count, with: bytes) }
@@ -84,7 +84,7 @@ private func niftiBytes(_ grid: Grid, _ values: [Float], int16: Bool = false) ->
 
 // MARK: - NIfTI reader for the written dose maps (NIfTI-1 or -2, either byte order, uncompressed)
 
-private struct NIfTIContent {
+struct NIfTIContent {
     var version: Int
     var dims: [Int]            // dim[1...dim[0]]
     var datatype: Int
@@ -93,9 +93,9 @@ private struct NIfTIContent {
     var values: [Double]       // scaled: slope·raw + inter when slope is set
 }
 
-private struct NIfTIReadError: Error, CustomStringConvertible { var description: String }
+struct NIfTIReadError: Error, CustomStringConvertible { var description: String }
 
-private func readNIfTI(_ path: String) throws -> NIfTIContent {
+func readNIfTI(_ path: String) throws -> NIfTIContent {
     let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     guard bytes.count >= 348 else { throw NIfTIReadError(description: "\(path): \(bytes.count) bytes") }
     func raw(_ offset: Int, _ size: Int, big: Bool) -> UInt64 {
@@ -164,7 +164,7 @@ private func readNIfTI(_ path: String) throws -> NIfTIContent {
 
 // MARK: - Workspace: a temporary folder with generated inputs
 
-private final class Workspace {
+final class Workspace {
     let folder: URL = temporaryFolder()
     deinit { try? FileManager.default.removeItem(at: folder) }
 

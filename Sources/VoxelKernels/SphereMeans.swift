@@ -1,0 +1,84 @@
+/// Means over spheres of voxel centres, for SUVpeak (REFERENCE.md §2.1: the mean of the finite
+/// voxels whose centres lie within the radius of a centre voxel, inside or outside the lesion).
+public enum SphereMeans {
+    /// A run of voxels along x: rows at (dj, dk) from the centre, x offsets −halfWidth…halfWidth.
+    public struct Row: Sendable, Equatable {
+        public var dj: Int, dk: Int, halfWidth: Int
+    }
+
+    /// The sphere of radius `radiusMM` as rows along x: every voxel (di, dj, dk) with
+    /// (di·sx)² + (dj·sy)² + (dk·sz)² ≤ r² (centre distances; anisotropic spacing honoured).
+    public static func rows(radiusMM r: Double, spacingMM s: SIMD3<Double>) -> [Row] {
+        var rows: [Row] = []
+        let rj = Int((r / s.y).rounded(.down)), rk = Int((r / s.z).rounded(.down))
+        for dk in -rk...rk {
+            for dj in -rj...rj {
+                let rest = r * r - Double(dj * dj) * s.y * s.y - Double(dk * dk) * s.z * s.z
+                guard rest >= 0 else { continue }
+                rows.append(Row(dj: dj, dk: dk, halfWidth: Int((rest.squareRoot() / s.x + 1e-9).rounded(.down))))
+            }
+        }
+        return rows
+    }
+
+    /// For each centre (a linear voxel index), the mean of the finite values within the sphere,
+    /// clipped to the volume; NaN when there is none. Centres split across cores.
+    /// - Complexity: O(centres × voxels per sphere), on contiguous row segments.
+    public static func means(_ values: [Float], dimensions d: SIMD3<Int>, spacingMM: SIMD3<Double>,
+                             radiusMM: Double, centres: [Int]) -> [Double] {
+        let sphere = rows(radiusMM: radiusMM, spacingMM: spacingMM)
+        var result = [Double](repeating: .nan, count: centres.count)
+        result.withUnsafeMutableBufferPointer { out in
+            let output = UncheckedSendable(out.baseAddress!)
+            values.withUnsafeBufferPointer { v in
+                let input = UncheckedSendable(v.baseAddress!)
+                Parallel.forEachChunk(count: centres.count, minimumChunk: 256) { _, range in
+                    for c in range {
+                        let index = centres[c]
+                        let i = index % d.x, j = (index / d.x) % d.y, k = index / (d.x * d.y)
+                        var sum = 0.0, n = 0
+                        for row in sphere {
+                            let jj = j + row.dj, kk = k + row.dk
+                            guard jj >= 0, jj < d.y, kk >= 0, kk < d.z else { continue }
+                            let lo = max(0, i - row.halfWidth), hi = min(d.x - 1, i + row.halfWidth)
+                            let base = input.value + (kk * d.y + jj) * d.x
+                            for ii in lo...hi where base[ii].isFinite {
+                                sum += Double(base[ii])
+                                n += 1
+                            }
+                        }
+                        output.value[c] = n > 0 ? sum / Double(n) : .nan
+                    }
+                }
+            }
+        }
+        return result
+    }
+}
+
+extension LabelPartition {
+    /// Voxel indices grouped by label (ascending; label 0 excluded), in voxel order within a
+    /// label: a counting pass and a scatter pass over the labels (``LabelTable`` lookups).
+    public static func indices(of labels: [Int32]) -> (labels: [Int32], offsets: [Int], indices: [Int]) {
+        let table = LabelTable(labels: labels)
+        var counts = [Int](repeating: 0, count: table.slotCount)
+        labels.withUnsafeBufferPointer { l in
+            for i in l.indices { if let slot = table.slot(of: l[i]) { counts[slot] += 1 } }
+        }
+        var present: [Int32] = [], offsets = [0], cursor = [Int](repeating: -1, count: table.slotCount)
+        for slot in 0..<table.slotCount where counts[slot] > 0 {
+            present.append(table.label(ofSlot: slot))
+            cursor[slot] = offsets.last!
+            offsets.append(offsets.last! + counts[slot])
+        }
+        var indices = [Int](repeating: 0, count: offsets.last!)
+        labels.withUnsafeBufferPointer { l in
+            for i in l.indices {
+                guard let slot = table.slot(of: l[i]) else { continue }
+                indices[cursor[slot]] = i
+                cursor[slot] += 1
+            }
+        }
+        return (present, offsets, indices)
+    }
+}

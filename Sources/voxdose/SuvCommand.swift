@@ -1,0 +1,205 @@
+import ArgumentParser
+import Dosimetry
+import Foundation
+import PETQuant
+import Reporting
+import VoxelIO
+import VoxelKernels
+
+extension BodyMetrics.Sex: ExpressibleByArgument {}
+extension StandardizedUptake.Normalization: ExpressibleByArgument {}
+
+/// `voxdose suv PET --out SUV`: an SUV map and the summary `voxdose.suv/1` (CONTRACT.md).
+struct Suv: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "SUV map from a PET image in Bq/mL, with the factor and every parameter used (voxdose.suv/1).")
+
+    enum DecayReference: String, ExpressibleByArgument, CaseIterable { case start, admin }
+
+    @Argument(help: "PET image, activity concentration.") var pet: String
+    @Option(help: "Output SUV map (.nii or .nii.gz), Float32 on the PET grid.") var out: String
+    @Option(help: "BIDS-PET or dcm2niix JSON sidecar.") var sidecar: String?
+    @Option(help: "Injected activity (bare number: MBq).") var injectedActivity: QuantityArgument<ActivityMBq>?
+    @Option(help: "Injection date-time (ISO 8601).") var injectionTime: DateTimeArgument?
+    @Option(help: "Date-time the image values refer to (its decay-correction reference, usually scan start).")
+    var referenceTime: DateTimeArgument?
+    @Option(help: "Body weight (bare number: kg).") var weight: QuantityArgument<MassKg>?
+    @Option(help: "Height (bare number: cm).") var height: QuantityArgument<LengthCm>?
+    @Option(help: "male or female (for lean body mass).") var sex: BodyMetrics.Sex?
+    @Option(help: "F18, Ga68, C11, Zr89, Tc99m, Lu177 or Y90.") var nuclide: String?
+    @Option(help: "Half-life (bare number: seconds).") var halfLife: QuantityArgument<DurationSeconds>?
+    @Option(help: "The image is decay-corrected to scan start or to administration.") var decayCorrected: DecayReference?
+    @Option(help: "Units of the PET voxels (default Bq/mL, or the sidecar's Units).") var units: ConcentrationUnit?
+    @Option(help: "Frame of a 4-D PET (0-based).") var frame: Int?
+    @Option(help: "bw, lbm-james, lbm-janmahasatian or bsa.") var normalization: StandardizedUptake.Normalization = .bw
+    @Option(help: "Write the summary JSON to FILE instead of stdout.") var summary: String?
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        if let frame, frame < 0 { throw ValidationError("--frame must be 0 or more") }
+        if let nuclide, Radionuclide.named(nuclide) == nil {
+            throw ValidationError("--nuclide \(nuclide) is not one of F18, Ga68, C11, Zr89, Tc99m, Lu177, Y90")
+        }
+        if nuclide != nil && halfLife != nil { throw ValidationError("give --nuclide or --half-life, not both") }
+        for (name, value) in [("--injected-activity", injectedActivity?.base), ("--weight", weight?.base),
+                              ("--height", height?.base), ("--half-life", halfLife?.base)] {
+            if let value, !(value > 0) { throw ValidationError("\(name) must be positive") }
+        }
+    }
+
+    func run() throws {
+        try runReportingFailures {
+            try OutputSafety.check(outputs: [out] + (summary.map { [$0] } ?? []), inputs: [pet] + (sidecar.map { [$0] } ?? []))
+            let (file, volume) = try Inputs.read(pet, frame: frame)
+            let meta = try sidecar.map { try PETSidecar(path: $0) }
+            let keysOf = sidecar.map { "in \($0)" } ?? "(no --sidecar)"
+
+            let unitFactor = try units?.toBqPerML ?? meta?.unitsToBqPerML()?.factor ?? 1
+            let (halfLifeSeconds, nuclideName) = try resolveHalfLife(meta, keysOf)
+            let injectedBq = try resolveInjectedActivity(meta, keysOf)
+
+            // Body size.
+            guard let weightKg = weight?.base ?? meta?.number("BodyWeight") ?? meta?.number("PatientWeight") else {
+                throw CommandFailure("\(pet): no body weight: BodyWeight / PatientWeight not found \(keysOf); give --weight")
+            }
+            let heightM = height?.base ?? meta?.number("PatientSize")
+            var patientSex = sex
+            if patientSex == nil, let text = meta?.string("PatientSex")?.uppercased() {
+                patientSex = text.hasPrefix("M") ? .male : (text.hasPrefix("F") ? .female : nil)
+            }
+
+            // Decay of the injected activity to the image's reference time.
+            let timing = try resolveTiming(meta, keysOf, halfLifeSeconds: halfLifeSeconds)
+            let factor: StandardizedUptake.Factor
+            do throws(StandardizedUptake.Failure) {
+                factor = try StandardizedUptake.factor(
+                    normalization: normalization, injectedBq: injectedBq, elapsedSeconds: timing.elapsedSeconds,
+                    halfLifeSeconds: halfLifeSeconds, weightKg: weightKg, heightM: heightM, sex: patientSex)
+            } catch {
+                switch error {
+                case .missing("height"): throw CommandFailure("\(pet): \(normalization.rawValue) needs the height: PatientSize not found \(keysOf); give --height")
+                case .missing(let what): throw CommandFailure("\(pet): \(normalization.rawValue) needs the patient's \(what): PatientSex not found \(keysOf); give --\(what)")
+                case .nonPositive(let what): throw CommandFailure("\(pet): the \(what) must be positive")
+                }
+            }
+
+            let concentrations = (consume volume).voxels
+            var suv = concentrations
+            ElementwiseMaps.scale(&suv, by: Float(unitFactor * factor.suvPerBqPerML))
+            try NIfTIWriter.write(suv, to: out, reference: file.header,
+                                  description: "VoxDose SUV (\(normalization.rawValue)) \(factor.unit)")
+
+            var body: JSONObject = [
+                "normalization": .string(normalization.rawValue),
+                "suv_factor": .number(unitFactor * factor.suvPerBqPerML),
+                "suv_unit": .string(factor.unit),
+                "activity_decay_factor": .number(factor.activityDecayFactor),
+                "delta_t_s": .number(timing.elapsedSeconds),
+                "half_life_s": .number(halfLifeSeconds),
+                "output": .string(out),
+            ]
+            body["nuclide"] = .string(nuclideName)
+            body["injected_activity_bq"] = .number(injectedBq)
+            body["weight_kg"] = .number(weightKg)
+            body["height_m"] = .number(heightM)
+            body["sex"] = .string(patientSex?.rawValue)
+            if normalization == .lbmJames || normalization == .lbmJanmahasatian { body["lbm_kg"] = .number(factor.normalizer / 1000) }
+            if normalization == .bsa { body["bsa_m2"] = .number(factor.normalizer / 1e4) }
+            body["units_to_bq_per_ml"] = .number(unitFactor)
+            body["decay_basis"] = .string(timing.basis)
+            body["injection_time"] = .string(timing.injection)
+            body["reference_time"] = .string(timing.reference)
+            try TextOutput.emit(JSONObject.document(schema: "voxdose.suv/1", body).serialized(), to: summary)
+        }
+    }
+
+    /// --half-life, --nuclide, the sidecar's RadionuclideHalfLife, or its TracerRadionuclide.
+    private func resolveHalfLife(_ meta: PETSidecar?, _ keysOf: String) throws -> (Double, String?) {
+        if let seconds = halfLife?.base { return (seconds, nil) }
+        if let name = nuclide, let n = Radionuclide.named(name) { return (n.halfLifeSeconds, n.symbol) }
+        if let seconds = meta?.number("RadionuclideHalfLife"), seconds > 0 { return (seconds, meta?.string("TracerRadionuclide")) }
+        if let tracer = meta?.string("TracerRadionuclide") ?? meta?.string("Radionuclide") {
+            guard let n = Radionuclide.named(tracer) else {
+                throw CommandFailure("\(meta!.path): TracerRadionuclide \"\(tracer)\" is not known; give --nuclide or --half-life")
+            }
+            return (n.halfLifeSeconds, n.symbol)
+        }
+        throw CommandFailure("\(pet): no half-life: RadionuclideHalfLife / TracerRadionuclide not found \(keysOf); give --nuclide or --half-life")
+    }
+
+    /// --injected-activity, or the sidecar's InjectedRadioactivity (with its units) and
+    /// RadionuclideTotalDose (Bq), which must agree within 1 %.
+    private func resolveInjectedActivity(_ meta: PETSidecar?, _ keysOf: String) throws -> Double {
+        if let bq = injectedActivity?.base { return bq }
+        var injected: Double?
+        if let meta, let value = meta.number("InjectedRadioactivity") {
+            let unitKey = meta.has("InjectedRadioactivityUnits") ? "InjectedRadioactivityUnits" : "InjectedRadioactivityUnit"
+            guard let unit = meta.string(unitKey) else {
+                throw CommandFailure("\(meta.path): InjectedRadioactivity has no InjectedRadioactivityUnits; give --injected-activity")
+            }
+            guard let perUnit = Quantity.parse("1 " + unit, as: .activity) else {
+                throw CommandFailure("\(meta.path): InjectedRadioactivityUnits \"\(unit)\" is not an activity unit; give --injected-activity")
+            }
+            if unit.lowercased() == "mbq" && value > 1e5 {
+                throw CommandFailure("\(meta.path): InjectedRadioactivity is \(value) MBq, likely Bq labelled as MBq; give --injected-activity")
+            }
+            injected = value * perUnit
+        }
+        let total = meta?.number("RadionuclideTotalDose")
+        switch (injected, total) {
+        case let (a?, b?):
+            guard abs(a - b) <= 0.01 * max(a, b) else {
+                throw CommandFailure("\(meta!.path): InjectedRadioactivity (\(a) Bq) and RadionuclideTotalDose (\(b) Bq) differ by more than 1 %; give --injected-activity")
+            }
+            return a
+        case let (a?, nil): return a
+        case let (nil, b?): return b
+        case (nil, nil):
+            throw CommandFailure("\(pet): no injected activity: InjectedRadioactivity / RadionuclideTotalDose not found \(keysOf); give --injected-activity")
+        }
+    }
+
+    struct Timing { var elapsedSeconds: Double; var basis: String; var injection: String?; var reference: String? }
+
+    /// Δt from injection to the image's reference time, or 0 for an image decay-corrected to
+    /// administration.
+    private func resolveTiming(_ meta: PETSidecar?, _ keysOf: String, halfLifeSeconds: Double) throws -> Timing {
+        let sidecarMode = try meta?.decayCorrection()
+        var mode: PETSidecar.DecayCorrection? = decayCorrected.map { $0 == .start ? .start : .admin } ?? sidecarMode?.mode
+        if mode == PETSidecar.DecayCorrection.none {
+            guard referenceTime != nil else {
+                throw CommandFailure("\(pet): the image is not decay-corrected (\(sidecarMode?.key ?? "DecayCorrection") NONE \(keysOf)); give --reference-time, the time its values refer to")
+            }
+            mode = .start
+        }
+        if mode == nil && referenceTime != nil { mode = .start }
+        guard let mode else {
+            throw CommandFailure("\(pet): unknown decay correction: DecayCorrection / ImageDecayCorrected not found \(keysOf); give --decay-corrected start|admin (or --reference-time)")
+        }
+        if mode == .admin {
+            return Timing(elapsedSeconds: 0, basis: "decay-corrected to administration (\(decayCorrected != nil ? "--decay-corrected" : sidecarMode!.key))")
+        }
+        var injection: (WrittenDateTime, String, Bool)?
+        if let t = injectionTime?.value { injection = (t, "--injection-time", true) }
+        else if let t = try meta?.administrationTime() { injection = (t.value, t.keys, t.dateKnown) }
+        var reference: (WrittenDateTime, String, Bool)?
+        if let t = referenceTime?.value { reference = (t, "--reference-time", true) }
+        else if let t = try meta?.acquisitionStartTime() { reference = (t.value, t.keys, t.dateKnown) }
+        guard let injection else {
+            throw CommandFailure("\(pet): no injection time: RadiopharmaceuticalStartDateTime / RadiopharmaceuticalStartTime / InjectionStart not found \(keysOf); give --injection-time")
+        }
+        guard let reference else {
+            throw CommandFailure("\(pet): no reference time: AcquisitionDateTime / SeriesDate+SeriesTime / TimeZero+ScanStart not found \(keysOf); give --reference-time")
+        }
+        if injection.2 != reference.2 {
+            throw CommandFailure("\(pet): \(injection.2 ? reference.1 : injection.1) has no date, so it cannot be compared with a full date-time; give --injection-time and --reference-time")
+        }
+        let zone = injection.0.offsetSeconds ?? reference.0.offsetSeconds
+        let elapsed = reference.0.resolved(defaultOffsetSeconds: zone) - injection.0.resolved(defaultOffsetSeconds: zone)
+        guard elapsed >= 0 else {
+            throw CommandFailure("\(pet): the reference time \(reference.0.iso8601) (\(reference.1)) is before the injection \(injection.0.iso8601) (\(injection.1))")
+        }
+        return Timing(elapsedSeconds: elapsed, basis: "reference time from \(reference.1), injection from \(injection.1)",
+                      injection: injection.2 ? injection.0.iso8601 : nil, reference: reference.2 ? reference.0.iso8601 : nil)
+    }
+}
