@@ -76,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "voxdose-bench",
             dependencies: [
-                "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry",
+                "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry", "PETQuant",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/voxdose-bench"

@@ -90,6 +90,7 @@ def main() -> None:
             (size, "LDM map (in place)", m("ldm_map"), None, f"{ours['ldm_map']['mb_per_s'] / 1e3:.1f} GB/s = {ours['ldm_map']['mb_per_s'] / ours['stream_scale']['mb_per_s'] * 100:.0f} % of STREAM scale ({ours['stream_scale']['mb_per_s'] / 1e3:.1f} GB/s, same run)"),
             (size, "DVK map", m("dvk_map"), None, ""),
             (size, "per-label statistics (11 labels, exact median, p2, p98)", m("stats_labels"), None, ""),
+            (size, "lesion uptake, 50 lesions (SUVmax/mean/peak 1 mL, T/BP, hypoxic volume)", m("lesion_uptake_50"), None, ""),
             (size, "write .nii", m("write_nii"), None, ""),
             (size, "write .nii.gz", m("write_gz"), None, ""),
         ]

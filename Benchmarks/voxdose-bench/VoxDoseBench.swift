@@ -4,6 +4,7 @@
 import ArgumentParser
 import Dosimetry
 import Foundation
+import PETQuant
 import Reporting
 import VOIStatistics
 import VoxelIO
@@ -74,6 +75,13 @@ struct VoxDoseBench: ParsableCommand {
                 "s_mgy_per_mbq_s": .array(values),
             ]).serialized(), to: path)
         }
+        // Per-lesion uptake (SUVmax, SUVmean, exact SUVpeak over a 1 mL sphere, T/BP, T/M,
+        // hypoxic volume) for 50 spherical lesions of 5–20 mm radius at deterministic places.
+        let lesions = Self.sphericalLesions(count: 50, grid: volume.geometry)
+        stages["lesion_uptake_50"] = time(bytes: bytes) {
+            _ = LesionUptake.metrics(suv: volume.voxels, geometry: volume.geometry, labels: lesions, excluding: [],
+                                     references: .init(muscleMean: 1, bloodPoolMean: 1), settings: .init())
+        }
         let scratch = FileManager.default.temporaryDirectory.path + "/voxdose-bench-\(getpid())"
         stages["write_nii"] = time(bytes: bytes) {
             try NIfTIWriter.write(volume.voxels, to: scratch + ".nii", reference: header, description: "bench")
@@ -101,6 +109,32 @@ struct VoxDoseBench: ParsableCommand {
             "stages": .object(stages),
         ])
         print(document.serialized(), terminator: "")
+    }
+
+    /// Labels 1…count: balls of radius 5–20 mm at pseudo-random centres (a fixed LCG), later
+    /// labels overwriting earlier ones where they overlap.
+    static func sphericalLesions(count: Int, grid: GridGeometry) -> [Int32] {
+        let d = grid.dimensions, s = grid.spacingMM
+        var labels = [Int32](repeating: 0, count: grid.voxelCount)
+        var state: UInt64 = 20261125
+        func next() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        for label in 1...count {
+            let radius = 5 + 15 * next()
+            let centre = SIMD3(next() * Double(d.x), next() * Double(d.y), next() * Double(d.z))
+            let r = SIMD3(Int(radius / s.x) + 1, Int(radius / s.y) + 1, Int(radius / s.z) + 1)
+            for k in max(0, Int(centre.z) - r.z)..<min(d.z, Int(centre.z) + r.z + 1) {
+                for j in max(0, Int(centre.y) - r.y)..<min(d.y, Int(centre.y) + r.y + 1) {
+                    for i in max(0, Int(centre.x) - r.x)..<min(d.x, Int(centre.x) + r.x + 1) {
+                        let dx = (Double(i) - centre.x) * s.x, dy = (Double(j) - centre.y) * s.y, dz = (Double(k) - centre.z) * s.z
+                        if dx * dx + dy * dy + dz * dz <= radius * radius { labels[i + d.x * (j + d.y * k)] = Int32(label) }
+                    }
+                }
+            }
+        }
+        return labels
     }
 
     /// Median and minimum wall time of `reps` runs after one warm-up; throughput in MB/s of
