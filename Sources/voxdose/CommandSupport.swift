@@ -153,3 +153,40 @@ struct CommonOptions: ParsableArguments {
         FileHandle.standardError.write(Data(("voxdose: " + message() + "\n").utf8))
     }
 }
+
+/// A date-time a command uses, with where it came from (an option or sidecar keys) and whether
+/// its date is known (a BIDS clock time on an unknown day is not).
+struct SourcedTime {
+    var value: WrittenDateTime
+    var source: String
+    var dateKnown: Bool
+
+    init(_ value: WrittenDateTime, _ source: String, dateKnown: Bool = true) {
+        self.value = value
+        self.source = source
+        self.dateKnown = dateKnown
+    }
+
+    init(_ time: PETSidecar.Time, in sidecar: String) {
+        self.init(time.value, "\(time.keys) in \(sidecar)", dateKnown: time.dateKnown)
+    }
+
+    /// ISO 8601 text, or nil when the date is not known.
+    var iso8601: String? { dateKnown ? value.iso8601 : nil }
+
+    /// Seconds from `start` to `end` (CONTRACT.md): a time without a UTC offset is read in the zone
+    /// of the other when it has one, else both are local times; an undated time can only be
+    /// compared with another undated one; `end` before `start` is an error.
+    static func elapsedSeconds(from start: SourcedTime, named startName: String, to end: SourcedTime,
+                               image: String, remedy: String) throws -> Double {
+        guard start.dateKnown == end.dateKnown else {
+            throw CommandFailure("\(image): \(start.dateKnown ? end.source : start.source) has no date, so it cannot be compared with a full date-time; \(remedy)")
+        }
+        let zone = start.value.offsetSeconds ?? end.value.offsetSeconds
+        let elapsed = end.value.resolved(defaultOffsetSeconds: zone) - start.value.resolved(defaultOffsetSeconds: zone)
+        guard elapsed >= 0 else {
+            throw CommandFailure("\(image): the reference time \(end.value.iso8601) (\(end.source)) is before the \(startName) \(start.value.iso8601) (\(start.source))")
+        }
+        return elapsed
+    }
+}

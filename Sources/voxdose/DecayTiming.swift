@@ -45,14 +45,12 @@ struct DecayTiming {
         }
 
         // t0 and t_ref: options first, then the sidecar, one by one.
-        var implant: (WrittenDateTime, String, Bool)?
-        if let t = options.implantTime { implant = (t, "--implant-time", true) }
-        else if let t = try sidecar?.administrationTime() { implant = (t.value, "\(t.keys) in \(sidecarName)", t.dateKnown) }
-        var reference: (WrittenDateTime, String, Bool)?
-        if let t = options.referenceTime { reference = (t, "--reference-time", true) }
-        else if mode?.mode == .start, let t = try sidecar?.acquisitionStartTime() {
-            reference = (t.value, "\(t.keys) in \(sidecarName)", t.dateKnown)
-        }
+        var implant: SourcedTime?
+        if let t = options.implantTime { implant = SourcedTime(t, "--implant-time") }
+        else if let t = try sidecar?.administrationTime() { implant = SourcedTime(t, in: sidecarName) }
+        var reference: SourcedTime?
+        if let t = options.referenceTime { reference = SourcedTime(t, "--reference-time") }
+        else if mode?.mode == .start, let t = try sidecar?.acquisitionStartTime() { reference = SourcedTime(t, in: sidecarName) }
 
         guard let implant, let reference else {
             let missing = [implant == nil ? "the implantation time (--implant-time, or RadiopharmaceuticalStartDateTime / InjectionStart in --sidecar)" : nil,
@@ -61,22 +59,10 @@ struct DecayTiming {
             throw CommandFailure("\(image): cannot decay-correct to implantation without \(missing); "
                 + "or give --decay-hours, --no-decay-correction, or --calibrate-activity")
         }
-        // A sidecar clock time without a date can only be compared with another from the sidecar.
-        if implant.2 != reference.2 {
-            let undated = implant.2 ? reference.1 : implant.1
-            throw CommandFailure("\(image): \(undated) has no date, so it cannot be compared with a full date-time; "
-                + "give both --implant-time and --reference-time")
-        }
-        // Times without a UTC offset are read in the zone of the times that have one.
-        let zone = implant.0.offsetSeconds ?? reference.0.offsetSeconds
-        let elapsed = reference.0.resolved(defaultOffsetSeconds: zone) - implant.0.resolved(defaultOffsetSeconds: zone)
-        guard elapsed >= 0 else {
-            throw CommandFailure("\(image): the reference time \(reference.0.iso8601) (\(reference.1)) is before the implantation \(implant.0.iso8601) (\(implant.1))")
-        }
+        let elapsed = try SourcedTime.elapsedSeconds(from: implant, named: "implantation", to: reference, image: image,
+                                                     remedy: "give both --implant-time and --reference-time")
         return DecayTiming(factor: Decay.correctionFactor(elapsedSeconds: elapsed, halfLifeSeconds: halfLifeSeconds),
-                           basis: "reference time from \(reference.1), implantation from \(implant.1)",
-                           implantTime: implant.2 ? implant.0.iso8601 : nil,
-                           referenceTime: reference.2 ? reference.0.iso8601 : nil,
-                           elapsedHours: elapsed / 3600)
+                           basis: "reference time from \(reference.source), implantation from \(implant.source)",
+                           implantTime: implant.iso8601, referenceTime: reference.iso8601, elapsedHours: elapsed / 3600)
     }
 }

@@ -179,27 +179,22 @@ struct Suv: ParsableCommand {
         if mode == .admin {
             return Timing(elapsedSeconds: 0, basis: "decay-corrected to administration (\(decayCorrected != nil ? "--decay-corrected" : sidecarMode!.key))")
         }
-        var injection: (WrittenDateTime, String, Bool)?
-        if let t = injectionTime?.value { injection = (t, "--injection-time", true) }
-        else if let t = try meta?.administrationTime() { injection = (t.value, t.keys, t.dateKnown) }
-        var reference: (WrittenDateTime, String, Bool)?
-        if let t = referenceTime?.value { reference = (t, "--reference-time", true) }
-        else if let t = try meta?.acquisitionStartTime() { reference = (t.value, t.keys, t.dateKnown) }
+        let sidecarName = sidecar ?? "the sidecar"
+        var injection: SourcedTime?
+        if let t = injectionTime?.value { injection = SourcedTime(t, "--injection-time") }
+        else if let t = try meta?.administrationTime() { injection = SourcedTime(t, in: sidecarName) }
+        var reference: SourcedTime?
+        if let t = referenceTime?.value { reference = SourcedTime(t, "--reference-time") }
+        else if let t = try meta?.acquisitionStartTime() { reference = SourcedTime(t, in: sidecarName) }
         guard let injection else {
             throw CommandFailure("\(pet): no injection time: RadiopharmaceuticalStartDateTime / RadiopharmaceuticalStartTime / InjectionStart not found \(keysOf); give --injection-time")
         }
         guard let reference else {
             throw CommandFailure("\(pet): no reference time: AcquisitionDateTime / SeriesDate+SeriesTime / TimeZero+ScanStart not found \(keysOf); give --reference-time")
         }
-        if injection.2 != reference.2 {
-            throw CommandFailure("\(pet): \(injection.2 ? reference.1 : injection.1) has no date, so it cannot be compared with a full date-time; give --injection-time and --reference-time")
-        }
-        let zone = injection.0.offsetSeconds ?? reference.0.offsetSeconds
-        let elapsed = reference.0.resolved(defaultOffsetSeconds: zone) - injection.0.resolved(defaultOffsetSeconds: zone)
-        guard elapsed >= 0 else {
-            throw CommandFailure("\(pet): the reference time \(reference.0.iso8601) (\(reference.1)) is before the injection \(injection.0.iso8601) (\(injection.1))")
-        }
-        return Timing(elapsedSeconds: elapsed, basis: "reference time from \(reference.1), injection from \(injection.1)",
-                      injection: injection.2 ? injection.0.iso8601 : nil, reference: reference.2 ? reference.0.iso8601 : nil)
+        let elapsed = try SourcedTime.elapsedSeconds(from: injection, named: "injection", to: reference, image: pet,
+                                                     remedy: "give --injection-time and --reference-time")
+        return Timing(elapsedSeconds: elapsed, basis: "reference time from \(reference.source), injection from \(injection.source)",
+                      injection: injection.iso8601, reference: reference.iso8601)
     }
 }
