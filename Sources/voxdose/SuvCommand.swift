@@ -91,7 +91,7 @@ struct Suv: ParsableCommand {
 
             var body: JSONObject = [
                 "normalization": .string(normalization.rawValue),
-                "suv_factor": .number(unitFactor * factor.suvPerBqPerML),
+                "suv_factor": .number(factor.suvPerBqPerML),  // per Bq/mL (CONTRACT.md), whatever the voxel unit
                 "suv_unit": .string(factor.unit),
                 "activity_decay_factor": .number(factor.activityDecayFactor),
                 "delta_t_s": .number(timing.elapsedSeconds),
