@@ -86,6 +86,15 @@ enum LibNIfTI {
         }
         nim.pointee.num_ext = 0
         nim.pointee.byteorder = nifti_short_order()
+        // Fields a hostile or NIfTI-2 reference can hold but a NIfTI-1 header cannot (libnifti
+        // refuses them with a message on stderr): transform codes outside the defined 0…5 keep
+        // their transform as "scanner" (1); slice timing means nothing for a derived map.
+        for code in [\nifti_image.qform_code, \nifti_image.sform_code] where !(0...5).contains(nim.pointee[keyPath: code]) {
+            nim.pointee[keyPath: code] = nim.pointee[keyPath: code] > 0 ? 1 : 0
+        }
+        nim.pointee.slice_code = 0; nim.pointee.slice_start = 0; nim.pointee.slice_end = 0
+        nim.pointee.slice_duration = 0
+        nim.pointee.freq_dim = 0; nim.pointee.phase_dim = 0; nim.pointee.slice_dim = 0
         if needsNIfTI2 {
             nim.pointee.nifti_type = Int32(NIFTI_FTYPE_NIFTI2_1)
             nim.pointee.iname_offset = 544
