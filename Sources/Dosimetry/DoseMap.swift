@@ -70,21 +70,34 @@ public enum DoseMap {
                               kernel: nil, densityScaling: .none)
             }
         case .dvk:
-            let kernel = VoxelSValueKernel.y90(voxelMM: geometry.spacingMM)
-            let cumulatedMBqSPerImageUnit = s.concentrationScale * geometry.voxelVolumeML * 1e-6
-                * Decay.meanLifeSeconds(halfLifeSeconds: s.halfLifeSeconds)
-            let gyPerImageUnit = cumulatedMBqSPerImageUnit * 1e-3
-            switch s.density {
-            case .uniform(let rho):
-                let ratio = kernel.densityGPerML / rho
-                let dose = kernel.convolve(values, dimensions: geometry.dimensions, scale: gyPerImageUnit * ratio)
-                return Result(doseGy: dose, kernel: kernel,
-                              densityScaling: abs(ratio - 1) < 1e-12 ? .none : .uniform)
-            case .map(let rho):
-                let atKernelDensity = kernel.convolve(values, dimensions: geometry.dimensions, scale: gyPerImageUnit)
-                let dose = ElementwiseMaps.scaledDividing(atKernelDensity, by: rho, factor: Float(kernel.densityGPerML))
-                return Result(doseGy: dose, kernel: kernel, densityScaling: .voxel)
+            // Non-finite voxels carry no activity into the convolution (else one NaN would spread
+            // over the kernel's reach); their own dose is NaN again afterwards.
+            guard Reductions.finiteSummary(values).finite < values.count else {
+                return convolve(values, geometry: geometry, settings: s)
             }
+            let nonFinite = values.indices.filter { !values[$0].isFinite }
+            var finiteValues = consume values
+            for i in nonFinite { finiteValues[i] = 0 }
+            var result = convolve(finiteValues, geometry: geometry, settings: s)
+            for i in nonFinite { result.doseGy[i] = .nan }
+            return result
+        }
+    }
+
+    /// The DVK dose of finite concentrations.
+    private static func convolve(_ values: [Float], geometry: GridGeometry, settings s: Settings) -> Result {
+        let kernel = VoxelSValueKernel.y90(voxelMM: geometry.spacingMM)
+        let gyPerImageUnit = s.concentrationScale * geometry.voxelVolumeML * 1e-6
+            * Decay.meanLifeSeconds(halfLifeSeconds: s.halfLifeSeconds) * 1e-3
+        switch s.density {
+        case .uniform(let rho):
+            let ratio = kernel.densityGPerML / rho
+            let dose = kernel.convolve(values, dimensions: geometry.dimensions, scale: gyPerImageUnit * ratio)
+            return Result(doseGy: dose, kernel: kernel, densityScaling: abs(ratio - 1) < 1e-12 ? .none : .uniform)
+        case .map(let rho):
+            let atKernelDensity = kernel.convolve(values, dimensions: geometry.dimensions, scale: gyPerImageUnit)
+            let dose = ElementwiseMaps.scaledDividing(atKernelDensity, by: rho, factor: Float(kernel.densityGPerML))
+            return Result(doseGy: dose, kernel: kernel, densityScaling: .voxel)
         }
     }
 }

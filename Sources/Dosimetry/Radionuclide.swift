@@ -16,12 +16,12 @@ public struct Radionuclide: Sendable, Equatable {
     public static let all: [Radionuclide] = [
         Radionuclide(symbol: "Y90", halfLifeSeconds: 64.05 * 3600, meanBetaEnergyMeV: 0.932,
                      source: "ENSDF/DDEP; mean β energy ENSDF main branch 932.4 keV"),
-        Radionuclide(symbol: "F18", halfLifeSeconds: 6586.2, meanBetaEnergyMeV: nil, source: "DDEP (109.77 min)"),
-        Radionuclide(symbol: "Ga68", halfLifeSeconds: 4062.6, meanBetaEnergyMeV: nil, source: "DDEP"),
-        Radionuclide(symbol: "C11", halfLifeSeconds: 1221.8, meanBetaEnergyMeV: nil, source: "DDEP"),
-        Radionuclide(symbol: "Zr89", halfLifeSeconds: 78.41 * 3600, meanBetaEnergyMeV: nil, source: "DDEP"),
-        Radionuclide(symbol: "Tc99m", halfLifeSeconds: 6.0067 * 3600, meanBetaEnergyMeV: nil, source: "DDEP"),
-        Radionuclide(symbol: "Lu177", halfLifeSeconds: 6.647 * 86400, meanBetaEnergyMeV: nil, source: "DDEP"),
+        Radionuclide(symbol: "F18", halfLifeSeconds: 6586.2, meanBetaEnergyMeV: nil, source: "REFERENCE.md §2 (109.77 min; not 6500 s)"),
+        Radionuclide(symbol: "Ga68", halfLifeSeconds: 4062.6, meanBetaEnergyMeV: nil, source: "REFERENCE.md §2"),
+        Radionuclide(symbol: "C11", halfLifeSeconds: 1221.8, meanBetaEnergyMeV: nil, source: "REFERENCE.md §2"),
+        Radionuclide(symbol: "Zr89", halfLifeSeconds: 78.41 * 3600, meanBetaEnergyMeV: nil, source: "REFERENCE.md §2"),
+        Radionuclide(symbol: "Tc99m", halfLifeSeconds: 6.0067 * 3600, meanBetaEnergyMeV: nil, source: "REFERENCE.md §2"),
+        Radionuclide(symbol: "Lu177", halfLifeSeconds: 6.647 * 86400, meanBetaEnergyMeV: nil, source: "REFERENCE.md §2"),
     ]
 
     public static let y90 = named("Y90")!

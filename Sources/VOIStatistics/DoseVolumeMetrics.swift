@@ -45,8 +45,11 @@ public enum DoseVolumeMetrics {
     /// negative voxel doses counted as 0 Gy. α in 1/Gy (> 0). NaN for an empty region.
     public static func equivalentUniformDose(_ doses: UnsafeBufferPointer<Float>, alphaPerGy alpha: Double) -> Double {
         guard !doses.isEmpty, alpha > 0 else { return .nan }
-        let sum = doses.reduce(0.0) { $0 + exp(-alpha * max(Double($1), 0)) }
-        return -log(sum / Double(doses.count)) / alpha
+        // Shifted by the smallest dose so the exponentials cannot all underflow to 0:
+        // EUD = D_min − (1/α) · ln((1/n) Σ e^(−α (Dᵢ − D_min))).
+        let minimum = doses.reduce(Double.infinity) { Swift.min($0, Swift.max(Double($1), 0)) }
+        let sum = doses.reduce(0.0) { $0 + exp(-alpha * (Swift.max(Double($1), 0) - minimum)) }
+        return minimum - log(sum / Double(doses.count)) / alpha
     }
 
     /// Mean biologically effective dose for a permanent, exponentially decaying source (Dale's

@@ -9,13 +9,16 @@ public enum SphereMeans {
     /// The sphere of radius `radiusMM` as rows along x: every voxel (di, dj, dk) with
     /// (di·sx)² + (dj·sy)² + (dk·sz)² ≤ r² (centre distances; anisotropic spacing honoured).
     public static func rows(radiusMM r: Double, spacingMM s: SIMD3<Double>) -> [Row] {
+        // One relative tolerance on every axis, so a voxel exactly on the sphere (r = 3·s, say)
+        // is inside along x, y and z alike and the sphere stays symmetric.
+        let tolerance = 1e-9
         var rows: [Row] = []
-        let rj = Int((r / s.y).rounded(.down)), rk = Int((r / s.z).rounded(.down))
+        let rj = Int((r / s.y + tolerance).rounded(.down)), rk = Int((r / s.z + tolerance).rounded(.down))
         for dk in -rk...rk {
             for dj in -rj...rj {
                 let rest = r * r - Double(dj * dj) * s.y * s.y - Double(dk * dk) * s.z * s.z
-                guard rest >= 0 else { continue }
-                rows.append(Row(dj: dj, dk: dk, halfWidth: Int((rest.squareRoot() / s.x + 1e-9).rounded(.down))))
+                guard rest >= -tolerance * r * r else { continue }
+                rows.append(Row(dj: dj, dk: dk, halfWidth: Int((max(rest, 0).squareRoot() / s.x + tolerance).rounded(.down))))
             }
         }
         return rows

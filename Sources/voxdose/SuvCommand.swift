@@ -172,7 +172,9 @@ struct Suv: ParsableCommand {
             }
             mode = .start
         }
-        if mode == nil && referenceTime != nil { mode = .start }
+        // --reference-time says which time the values refer to: it lifts a sidecar's ADMIN (as
+        // for `dose`); an explicit --decay-corrected admin still wins.
+        if referenceTime != nil && (mode == nil || (mode == .admin && decayCorrected == nil)) { mode = .start }
         guard let mode else {
             throw CommandFailure("\(pet): unknown decay correction: DecayCorrection / ImageDecayCorrected not found \(keysOf); give --decay-corrected start|admin (or --reference-time)")
         }

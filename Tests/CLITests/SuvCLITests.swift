@@ -58,6 +58,18 @@ import Testing
         expectSUV(suv)
     }
 
+    /// --reference-time lifts a sidecar's ADMIN (as for `dose`): the values refer to that time.
+    @Test func referenceTimeLiftsSidecarAdmin() throws {
+        let w = try Workspace()
+        let pet = try w.uniform(Self.concentration(elapsed: 7200))
+        var sidecar = try loadJSON("Fixtures/sidecars/dcm2niix_fmiso.json")
+        sidecar["DecayCorrection"] = "ADMIN"
+        let (r, suv) = try run(w, pet, ["--sidecar", try w.json("pet.json", sidecar), "--reference-time", "2026-03-02T11:41:00"])
+        #expect(r.status == 0, "\(r.stderr)")
+        expectSUV(suv)
+        #expect(close(r.json["delta_t_s"], 7200.0))
+    }
+
     @Test(arguments: ["dcm2niix_fmiso.json", "bids_fmiso.json"])
     func bothSidecarSpellings(name: String) throws {
         let w = try Workspace()

@@ -206,3 +206,23 @@ import VoxelKernels
         }
     }
 }
+
+@Suite struct NonFiniteVoxelTests {
+    /// One NaN voxel must not spread over the kernel's reach: its own dose is NaN, every other
+    /// voxel reads as if the NaN voxel held no activity (independent physics review, finding 1).
+    @Test(arguments: [SIMD3<Double>(4, 4, 4), SIMD3(2, 2, 2.5)])
+    func nanStaysWhereItIs(spacing: SIMD3<Double>) {
+        let grid = GridGeometry(dimensions: SIMD3(12, 12, 12), spacingMM: spacing, affine: .scaling(spacing))
+        var values = (0..<grid.voxelCount).map { Float(1e5 + Double($0 % 13) * 1e4) }
+        let centre = 6 + 12 * (6 + 12 * 6)
+        var zeroed = values
+        zeroed[centre] = 0
+        values[centre] = .nan
+        var settings = DoseMap.Settings()
+        settings.method = .dvk
+        let withNaN = DoseMap.compute(concentrations: values, geometry: grid, settings: settings).doseGy
+        let reference = DoseMap.compute(concentrations: zeroed, geometry: grid, settings: settings).doseGy
+        #expect(withNaN[centre].isNaN)
+        for i in 0..<grid.voxelCount where i != centre { #expect(withNaN[i] == reference[i]) }
+    }
+}

@@ -111,3 +111,17 @@ import VoxelKernels
                                      settings: settings)[0].hypoxic == false)
     }
 }
+
+@Suite struct SphereSymmetryTests {
+    /// r = 3 voxels exactly (6.204 mm on 2.068 mm voxels): the voxels at ±3 along x, y and z are
+    /// all inside (the sphere must not depend on orientation; physics review, finding 2).
+    @Test func voxelsOnTheSphereAreInsideOnEveryAxis() {
+        let rows = SphereMeans.rows(radiusMM: 6.204, spacingMM: SIMD3(repeating: 2.068))
+        #expect(rows.contains { $0.dj == 0 && $0.dk == 0 && $0.halfWidth == 3 })
+        #expect(rows.contains { $0.dj == 3 && $0.dk == 0 && $0.halfWidth == 0 })
+        #expect(rows.contains { $0.dj == 0 && $0.dk == -3 && $0.halfWidth == 0 })
+        let count = rows.reduce(0) { $0 + 2 * $1.halfWidth + 1 }
+        // Integer points with i² + j² + k² ≤ 9: 123.
+        #expect(count == 123)
+    }
+}

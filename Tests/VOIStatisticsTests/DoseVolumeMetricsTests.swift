@@ -68,3 +68,14 @@ import Testing
         #expect(abs(mean - 200 * (1 + 200 * g / 10) / 2) < 1e-9)
     }
 }
+
+@Suite struct EUDRangeTests {
+    /// Large α·D would underflow every exponential; the shifted form keeps EUD finite and exact.
+    @Test func noUnderflowAtHighDose() {
+        let high: [Float] = [1000, 1000]
+        #expect(high.withUnsafeBufferPointer { DoseVolumeMetrics.equivalentUniformDose($0, alphaPerGy: 1) } == 1000)
+        let spread: [Float] = [1000, 1100]
+        let expected = 1000 - log((1 + exp(-100.0)) / 2) / 1
+        #expect(abs(spread.withUnsafeBufferPointer { DoseVolumeMetrics.equivalentUniformDose($0, alphaPerGy: 1) } - expected) < 1e-9)
+    }
+}
