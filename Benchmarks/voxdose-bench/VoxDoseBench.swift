@@ -22,10 +22,21 @@ struct VoxDoseBench: ParsableCommand {
     @Option(help: "Timed repetitions per stage (after one warm-up).") var reps = 5
     @Option(help: "Write the DVK dose map of the .nii here (for the peer comparison).") var dvkOutput: String?
     @Option(help: "Write the DVK kernel for the .nii's grid here as JSON (for the peer comparison).") var exportKernel: String?
+    @Flag(help: "Only time the first read of the .nii in this fresh process (what one command-line run pays), then the page-cache floor.")
+    var firstReadOnly = false
 
     func run() throws {
         var stages = JSONObject()
         let bytes = try NIfTIFile(path: nii).frameBytes
+        if firstReadOnly {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try NIfTIFile(path: nii).readFrame(0)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            stages["first_read_nii"] = .object(["seconds": .number(seconds)])
+            stages["pagecache_read_nii"] = time(bytes: bytes) { try PageCacheBaseline.read(nii) }
+            print(JSONObject.document(schema: "voxdose.bench/1", ["stages": .object(stages)]).serialized(), terminator: "")
+            return
+        }
         stages["pagecache_read_nii"] = time(bytes: bytes) { try PageCacheBaseline.read(nii) }
         stages["read_nii"] = time(bytes: bytes) { _ = try NIfTIFile(path: nii).readFrame(0) }
         stages["read_gz"] = time(bytes: bytes) { _ = try NIfTIFile(path: gz).readFrame(0) }
