@@ -89,3 +89,10 @@ enum LengthCm: QuantityKind {
 enum DurationSeconds: QuantityKind {
     static let dimension = Quantity.Dimension.time, bareUnit: String? = nil, name = "duration"
 }
+
+enum DoseGray: QuantityKind {
+    static let dimension = Quantity.Dimension.dose, bareUnit: String? = nil, name = "dose"
+}
+enum LengthMM: QuantityKind {
+    static let dimension = Quantity.Dimension.length, bareUnit: String? = "mm", name = "length"
+}

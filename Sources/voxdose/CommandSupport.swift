@@ -103,6 +103,22 @@ enum Inputs {
         return (mapped, true)
     }
 
+    /// Voxels per non-zero label of a label image as stored (before any resampling).
+    static func labelCounts(_ path: String) throws -> [Int32: Int] {
+        let file = try NIfTIFile(path: path)
+        let labels: [Int32]
+        if let integers = try file.readIntegerFrame(0) {
+            labels = integers
+        } else if case .success(let values) = LabelConversion.integers(try file.readFrame(0).voxels) {
+            labels = values
+        } else {
+            throw CommandFailure("\(path): label values must be integers")
+        }
+        var counts: [Int32: Int] = [:]
+        for l in labels where l != 0 { counts[l, default: 0] += 1 }
+        return counts
+    }
+
     /// A 3-D scalar map (a density map, for instance) that must share the image grid.
     static func scalarMap(_ path: String, onto grid: GridGeometry, gridOf imagePath: String) throws -> ScalarVolume {
         let file = try NIfTIFile(path: path)

@@ -1,0 +1,273 @@
+import ArgumentParser
+import Dosimetry
+import Foundation
+import PETQuant
+import Reporting
+import VOIStatistics
+import VoxelIO
+import VoxelKernels
+
+extension LesionUptake.Statistic: ExpressibleByArgument {}
+
+/// A comma-separated list of numbers, each keeping its text as written ("95.5") for use as a key.
+struct KeyedNumbers: ExpressibleByArgument {
+    var entries: [(key: String, value: Double)]
+    init?(argument: String) {
+        var entries: [(String, Double)] = []
+        for token in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            let text = token.trimmingCharacters(in: .whitespaces)
+            guard let value = Double(text), value.isFinite else { return nil }
+            entries.append((text, value))
+        }
+        guard !entries.isEmpty else { return nil }
+        self.entries = entries
+    }
+}
+
+/// `voxdose lesions --labels LABELS [--dose DOSE] [--suv SUV]`: the per-lesion table
+/// (`voxdose.lesions/1`, CONTRACT.md).
+struct Lesions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Per-lesion dose and uptake table (voxdose.lesions/1), CSV and DVH.")
+
+    @Option(help: "Label image: one lesion per non-zero label (reference labels excluded).") var labels: String
+    @Option(help: "Dose map, Gy.") var dose: String?
+    @Option(help: "SUV map.") var suv: String?
+    @Option(help: "Label of the muscle reference region in --labels.") var muscleLabel: Int32?
+    @Option(help: "Label of the blood-pool reference region in --labels.") var bloodPoolLabel: Int32?
+    @Option(help: "Label of the normal-liver reference region in --labels.") var normalLiverLabel: Int32?
+    @Option(help: "Muscle reference mask (non-zero voxels).") var muscleMask: String?
+    @Option(help: "Blood-pool reference mask (non-zero voxels).") var bloodPoolMask: String?
+    @Option(help: "Normal-liver reference mask (non-zero voxels).") var normalLiverMask: String?
+    @Option(help: "TSV of label<TAB>name (an optional header row label<TAB>name).") var names: String?
+    @Option(help: ArgumentHelp("Dx percentages (dose to the hottest x %).", valueName: "list")) var dx = KeyedNumbers(argument: "2,50,70,90,98")!
+    @Option(help: ArgumentHelp("Vx dose levels, Gy.", valueName: "list")) var vx = KeyedNumbers(argument: "50,89,100,120,205")!
+    @Option(help: "Hypoxic when T/BP is above this.") var hypoxiaCutoff = 1.29
+    @Option(help: "Hypoxic voxels: SUV above this × blood-pool SUVmean.") var hypoxicVolumeCutoff = 1.2
+    @Option(help: "Lesion statistic of T/BP and T/M.") var hypoxiaStatistic: LesionUptake.Statistic = .max
+    @Option(help: "EUD radiosensitivity α, 1/Gy (EUD is reported when given; Docs/LESIONS.md).") var eudAlpha: Double?
+    @Option(help: "BED α/β, Gy.") var bedAlphaBeta: QuantityArgument<DoseGray> = QuantityArgument(argument: "10")!
+    @Option(help: "BED repair half-time (bare number: hours).") var bedRepairHalfTime = QuantityArgument<DurationHours>(argument: "1.5")!
+    @Option(help: "90Y half-life for BED (bare number: hours).") var halfLife = QuantityArgument<DurationHours>(argument: "64.05")!
+    @Option(help: "SUVpeak sphere radius (bare number: mm).") var suvpeakRadius = QuantityArgument<LengthMM>(argument: "6.204")!
+    @Option(help: "Activity in the dose map's field of view (bare number: GBq).") var activity: QuantityArgument<ActivityGBq>?
+    @Option(help: "DVH bin width (bare number: Gy).") var dvhBin: QuantityArgument<DoseGray> = QuantityArgument(argument: "1")!
+    @Option(help: "Write the cumulative DVH CSV here.") var dvh: String?
+    @Option(help: "Write the table as CSV here.") var csv: String?
+    @Option(help: "Write the JSON here instead of stdout.") var out: String?
+    @Flag(help: "Map the label image and masks from other grids to the map grid (nearest neighbour).") var resampleLabels = false
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        if dose == nil && suv == nil { throw ValidationError("give --dose, --suv or both") }
+        if suv == nil && (muscleLabel != nil || bloodPoolLabel != nil || muscleMask != nil || bloodPoolMask != nil) {
+            throw ValidationError("muscle and blood-pool references serve the SUV map: give --suv")
+        }
+        if dose == nil && (normalLiverLabel != nil || normalLiverMask != nil) {
+            throw ValidationError("the normal-liver reference serves the dose map: give --dose")
+        }
+        for (label, mask, name) in [(muscleLabel, muscleMask, "muscle"), (bloodPoolLabel, bloodPoolMask, "blood-pool"),
+                                    (normalLiverLabel, normalLiverMask, "normal-liver")] where label != nil && mask != nil {
+            throw ValidationError("give --\(name)-label or --\(name)-mask, not both")
+        }
+        if !dx.entries.allSatisfy({ (0...100).contains($0.value) }) { throw ValidationError("--dx values must be in [0, 100]") }
+        if !(dvhBin.base > 0) { throw ValidationError("--dvh-bin must be positive") }
+        if let alpha = eudAlpha, !(alpha > 0) { throw ValidationError("--eud-alpha must be positive") }
+        if !(suvpeakRadius.base > 0) { throw ValidationError("--suvpeak-radius must be positive") }
+        for (name, value) in [("--hypoxia-cutoff", hypoxiaCutoff), ("--hypoxic-volume-cutoff", hypoxicVolumeCutoff),
+                              ("--bed-alpha-beta", bedAlphaBeta.base), ("--bed-repair-half-time", bedRepairHalfTime.base),
+                              ("--half-life", halfLife.base)] where !(value > 0) {
+            throw ValidationError("\(name) must be positive")
+        }
+    }
+
+    func run() throws {
+        try runReportingFailures {
+            let outputs = [out, csv, dvh].compactMap { $0 }
+            let inputs = [labels, dose, suv, muscleMask, bloodPoolMask, normalLiverMask, names].compactMap { $0 }
+            try OutputSafety.check(outputs: outputs, inputs: inputs)
+
+            // Maps, on one grid.
+            let doseVolume = try dose.map { try Inputs.read($0, frame: nil).volume }
+            let suvVolume = try suv.map { try Inputs.read($0, frame: nil).volume }
+            let grid = (doseVolume ?? suvVolume)!.geometry
+            if let d = doseVolume, let s = suvVolume, !d.geometry.isSameGrid(as: s.geometry) {
+                throw CommandFailure("\(suv!): SUV map grid differs from the dose map grid of \(dose!) "
+                    + "(SUV \(Inputs.describe(s.geometry)); dose \(Inputs.describe(d.geometry))); register them first")
+            }
+            let mapPath = dose ?? suv!
+
+            // Labels and reference masks, with resampling counts.
+            var resampling = JSONObject()
+            let labelFile = try Inputs.labels(labels, onto: grid, gridOf: mapPath, resample: resampleLabels)
+            if labelFile.resampled {
+                let before = try Inputs.labelCounts(labels)
+                let after = Self.counts(labelFile.labels)
+                for label in Set(before.keys).union(after.keys).sorted() {
+                    resampling[String(label)] = .object(["voxels_before": .int(before[label] ?? 0), "voxels_after": .int(after[label] ?? 0)])
+                }
+            }
+            func mask(_ path: String?, key: String) throws -> [Int32]? {
+                guard let path else { return nil }
+                let m = try Inputs.labels(path, onto: grid, gridOf: mapPath, resample: resampleLabels)
+                if m.resampled {
+                    let before = try Inputs.labelCounts(path).filter { $0.key != 0 }.values.reduce(0, +)
+                    resampling[key] = .object(["voxels_before": .int(before), "voxels_after": .int(m.labels.reduce(0) { $0 + ($1 != 0 ? 1 : 0) })])
+                }
+                return m.labels
+            }
+            let labelImage = labelFile.labels
+            func region(_ label: Int32?, _ maskPath: String?, key: String) throws -> [Int32]? {
+                if let label { return labelImage.map { $0 == label ? 1 : 0 } }
+                return try mask(maskPath, key: key)
+            }
+            let muscle = try region(muscleLabel, muscleMask, key: "muscle_mask")
+            let bloodPool = try region(bloodPoolLabel, bloodPoolMask, key: "blood_pool_mask")
+            let normalLiver = try region(normalLiverLabel, normalLiverMask, key: "normal_liver_mask")
+
+            // References.
+            var references = JSONObject()
+            func referenceMean(_ map: ScalarVolume?, _ region: [Int32]?, name: String, option: String) throws -> Double? {
+                guard let map, let region else { return nil }
+                guard let mean = LesionUptake.regionMean(map.voxels, mask: region) else {
+                    throw CommandFailure("\(option): the \(name) reference region has no finite voxel in the map")
+                }
+                return mean
+            }
+            let muscleMean = try referenceMean(suvVolume, muscle, name: "muscle", option: muscleMask ?? labels)
+            let bloodMean = try referenceMean(suvVolume, bloodPool, name: "blood-pool", option: bloodPoolMask ?? labels)
+            let liverMean = try referenceMean(doseVolume, normalLiver, name: "normal-liver", option: normalLiverMask ?? labels)
+            if let muscleMean { references["muscle_suv_mean"] = .number(muscleMean) }
+            if let bloodMean { references["blood_pool_suv_mean"] = .number(bloodMean) }
+            if let liverMean { references["normal_liver_dose_mean_gy"] = .number(liverMean) }
+
+            // Lesions: every non-zero label but the reference labels.
+            let excluded = Set([muscleLabel, bloodPoolLabel, normalLiverLabel].compactMap { $0 })
+            let lesionNames = try names.map { try Self.readNames($0) } ?? [:]
+            let geometric = Self.counts(labelImage)
+            let lesionLabels = geometric.keys.filter { $0 != 0 && !excluded.contains($0) }.sorted()
+
+            var doseBlocks: [Int32: JSONObject] = [:]
+            var dvhRows: [(Int32, Double, Double)] = []
+            if let doseVolume {
+                var partition = LabelPartition(values: doseVolume.voxels, labels: labelImage)
+                let layout = partition
+                partition.values.withUnsafeMutableBufferPointer { all in
+                    for (r, label) in layout.labels.enumerated() {
+                        guard let label, !excluded.contains(label) else { continue }
+                        var region = UnsafeMutableBufferPointer(rebasing: all[layout.regionRange(r)])
+                        doseBlocks[label] = doseBlock(&region, nanVoxels: layout.nonFiniteCounts[r], label: label, dvh: &dvhRows)
+                    }
+                }
+            }
+            var uptake: [Int32: LesionUptake.Metrics] = [:]
+            if let suvVolume {
+                var settings = LesionUptake.Settings()
+                settings.hypoxiaCutoff = hypoxiaCutoff
+                settings.hypoxicVolumeCutoff = hypoxicVolumeCutoff
+                settings.statistic = hypoxiaStatistic
+                settings.peakRadiusMM = suvpeakRadius.base * 1000
+                for m in LesionUptake.metrics(suv: suvVolume.voxels, geometry: grid, labels: labelImage, excluding: excluded,
+                                              references: .init(muscleMean: muscleMean, bloodPoolMean: bloodMean), settings: settings) {
+                    uptake[m.label] = m
+                }
+            }
+
+            let rows: [JSONObject] = lesionLabels.map { label in
+                var row: JSONObject = ["label": .int(Int(label)), "name": .string(lesionNames[label]),
+                                       "voxels": .int(geometric[label] ?? 0),
+                                       "volume_ml": .number(Double(geometric[label] ?? 0) * grid.voxelVolumeML)]
+                if doseVolume != nil { row["dose"] = .object(doseBlocks[label] ?? [:]) }
+                if let m = uptake[label] {
+                    let empty = m.voxels == m.nanVoxels
+                    row["suv"] = .object(["nan_voxels": .int(m.nanVoxels), "max": .number(empty ? nil : m.max),
+                                          "mean": .number(empty ? nil : m.mean), "peak": .number(empty ? nil : m.peak),
+                                          "std": .number(empty ? nil : m.std)])
+                    if muscleMean != nil { row["t_m"] = .number(empty ? nil : m.tM) }
+                    if bloodMean != nil {
+                        row["t_bp"] = .number(empty ? nil : m.tBP)
+                        row["hypoxic"] = m.hypoxic.map(JSONValue.bool) ?? .null
+                        row["hypoxic_volume_ml"] = .number(m.hypoxicVolumeML)
+                        row["hypoxic_fraction"] = .number(m.hypoxicFraction)
+                    }
+                }
+                return row
+            }
+
+            let parameters: JSONObject = [
+                "dx": .array(dx.entries.map { .number($0.value) }),
+                "vx_gy": .array(vx.entries.map { .number($0.value) }),
+                "dvh_bin_gy": .number(dvhBin.base),
+                "hypoxia_cutoff": .number(hypoxiaCutoff),
+                "hypoxic_volume_cutoff": .number(hypoxicVolumeCutoff),
+                "hypoxia_statistic": .string(hypoxiaStatistic.rawValue),
+                "eud_alpha_per_gy": .number(eudAlpha),
+                "bed_alpha_beta_gy": .number(bedAlphaBeta.base),
+                "bed_repair_half_time_h": .number(bedRepairHalfTime.base / 3600),
+                "half_life_h": .number(halfLife.base / 3600),
+                "suvpeak_radius_mm": .number(suvpeakRadius.base * 1000),
+                "activity_gbq": .number(activity.map { $0.base / 1e9 }),
+            ]
+            var body: JSONObject = ["lesions": .array(rows.map { .object($0) }), "references": .object(references),
+                                    "parameters": .object(parameters)]
+            if resampleLabels { body["resampling"] = resampling.entries.isEmpty ? .null : .object(resampling) }
+
+            if let csv { try AtomicTextFile.write(CSV.table(rows), to: csv) }
+            if let dvh {
+                var text = "label,dose_gy,volume_pct\n"
+                for (label, level, pct) in dvhRows.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
+                    text += "\(label),\(JSONValue.number(level).serialized()),\(JSONValue.number(pct).serialized())\n"
+                }
+                try AtomicTextFile.write(text, to: dvh)
+            }
+            try TextOutput.emit(JSONObject.document(schema: "voxdose.lesions/1", body).serialized(), to: out)
+        }
+    }
+
+    /// The `dose` block of one lesion from its finite voxel doses (reordered by the selection).
+    private func doseBlock(_ values: inout UnsafeMutableBufferPointer<Float>, nanVoxels: Int, label: Int32,
+                           dvh: inout [(Int32, Double, Double)]) -> JSONObject {
+        let n = values.count
+        let readOnly = UnsafeBufferPointer(values)
+        let (sum, minimum, maximum) = Reductions.sumMinMax(readOnly)
+        let mean = n > 0 ? sum / Double(n) : Double.nan
+        let std = n > 0 ? (Reductions.sumOfSquaredDeviations(readOnly, mean: mean) / Double(n)).squareRoot() : .nan
+        let vPct = DoseVolumeMetrics.vx(readOnly, levelsGy: vx.entries.map(\.value))
+        let eud = eudAlpha.map { DoseVolumeMetrics.equivalentUniformDose(readOnly, alphaPerGy: $0) }
+        let bed = DoseVolumeMetrics.meanBiologicallyEffectiveDose(readOnly, alphaBetaGy: bedAlphaBeta.base,
+                                                                 repairHalfTimeH: bedRepairHalfTime.base / 3600,
+                                                                 sourceHalfLifeH: halfLife.base / 3600)
+        for row in DoseVolumeMetrics.cumulativeDVH(readOnly, binGy: dvhBin.base) { dvh.append((label, row.doseGy, row.volumePct)) }
+        let quantiles = DoseVolumeMetrics.dx(&values, percents: [50] + dx.entries.map(\.value))
+        var d = JSONObject(), v = JSONObject()
+        for (entry, value) in zip(dx.entries, quantiles.dropFirst()) { d[entry.key] = .number(value) }
+        for (entry, value) in zip(vx.entries, vPct) { v[entry.key] = .number(value) }
+        return ["nan_voxels": .int(nanVoxels), "mean_gy": .number(mean), "std_gy": .number(std),
+                "min_gy": n > 0 ? .float(minimum) : .null, "max_gy": n > 0 ? .float(maximum) : .null,
+                "median_gy": .number(quantiles[0]), "d": .object(d), "v_pct": .object(v),
+                "eud_gy": .number(eud ?? nil), "bed_gy": .number(bed)]
+    }
+
+    static func counts(_ labels: [Int32]) -> [Int32: Int] {
+        var counts: [Int32: Int] = [:]
+        for l in labels where l != 0 { counts[l, default: 0] += 1 }
+        return counts
+    }
+
+    /// label<TAB>name rows; an optional header `label<TAB>name`.
+    static func readNames(_ path: String) throws -> [Int32: String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CommandFailure("\(path): cannot read the names file")
+        }
+        var names: [Int32: String] = [:]
+        for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
+            let fields = line.split(separator: "\t", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if number == 0 && fields.first?.lowercased() == "label" { continue }
+            guard fields.count == 2, let label = Int32(fields[0]) else {
+                throw CommandFailure("\(path): line \(number + 1) is not label<TAB>name")
+            }
+            names[label] = fields[1]
+        }
+        return names
+    }
+}
