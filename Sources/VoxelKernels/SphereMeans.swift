@@ -60,6 +60,18 @@ public enum SphereMeans {
 }
 
 extension LabelPartition {
+    /// Voxels per non-zero label (``LabelTable`` slots, one pass).
+    public static func counts(of labels: [Int32]) -> [Int32: Int] {
+        let table = LabelTable(labels: labels)
+        var counts = [Int](repeating: 0, count: table.slotCount)
+        labels.withUnsafeBufferPointer { l in
+            for i in l.indices { if let slot = table.slot(of: l[i]) { counts[slot] += 1 } }
+        }
+        var result: [Int32: Int] = [:]
+        for slot in 0..<table.slotCount where counts[slot] > 0 { result[table.label(ofSlot: slot)] = counts[slot] }
+        return result
+    }
+
     /// Voxel indices grouped by label (ascending; label 0 excluded), in voxel order within a
     /// label: a counting pass and a scatter pass over the labels (``LabelTable`` lookups).
     public static func indices(of labels: [Int32]) -> (labels: [Int32], offsets: [Int], indices: [Int]) {

@@ -114,9 +114,7 @@ enum Inputs {
         } else {
             throw CommandFailure("\(path): label values must be integers")
         }
-        var counts: [Int32: Int] = [:]
-        for l in labels where l != 0 { counts[l, default: 0] += 1 }
-        return counts
+        return LabelPartition.counts(of: labels)
     }
 
     /// A 3-D scalar map (a density map, for instance) that must share the image grid.

@@ -40,6 +40,7 @@ struct Lesions: ParsableCommand {
     @Option(help: "Blood-pool reference mask (non-zero voxels).") var bloodPoolMask: String?
     @Option(help: "Normal-liver reference mask (non-zero voxels).") var normalLiverMask: String?
     @Option(help: "TSV of label<TAB>name (an optional header row label<TAB>name).") var names: String?
+    @Option(help: "Density map on the dose grid, g/mL: mean_gy becomes the mass-weighted mean.") var densityMap: String?
     @Option(help: ArgumentHelp("Dx percentages (dose to the hottest x %).", valueName: "list")) var dx = KeyedNumbers(argument: "2,50,70,90,98")!
     @Option(help: ArgumentHelp("Vx dose levels, Gy.", valueName: "list")) var vx = KeyedNumbers(argument: "50,89,100,120,205")!
     @Option(help: "Hypoxic when T/BP is above this.") var hypoxiaCutoff = 1.29
@@ -60,6 +61,7 @@ struct Lesions: ParsableCommand {
 
     func validate() throws {
         if dose == nil && suv == nil { throw ValidationError("give --dose, --suv or both") }
+        if densityMap != nil && dose == nil { throw ValidationError("--density-map weights the dose map: give --dose") }
         if suv == nil && (muscleLabel != nil || bloodPoolLabel != nil || muscleMask != nil || bloodPoolMask != nil) {
             throw ValidationError("muscle and blood-pool references serve the SUV map: give --suv")
         }
@@ -84,7 +86,7 @@ struct Lesions: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             let outputs = [out, csv, dvh].compactMap { $0 }
-            let inputs = [labels, dose, suv, muscleMask, bloodPoolMask, normalLiverMask, names].compactMap { $0 }
+            let inputs = [labels, dose, suv, muscleMask, bloodPoolMask, normalLiverMask, names, densityMap].compactMap { $0 }
             try OutputSafety.check(outputs: outputs, inputs: inputs)
 
             // Maps, on one grid.
@@ -149,6 +151,29 @@ struct Lesions: ParsableCommand {
 
             var doseBlocks: [Int32: JSONObject] = [:]
             var dvhRows: [(Int32, Double, Double)] = []
+            // Mass-weighted means, Σ ρ·D / Σ ρ over the finite-dose voxels, when densities are given.
+            var massWeightedMeans: [Int32: Double] = [:]
+            if let densityMap, let doseVolume {
+                let rho = try Inputs.scalarMap(densityMap, onto: grid, gridOf: mapPath).voxels
+                let bad = rho.reduce(0) { $0 + ($1.isFinite && $1 > 0 ? 0 : 1) }
+                guard bad == 0 else {
+                    throw CommandFailure("\(densityMap): \(bad) voxels are zero, negative or not finite; densities must be positive (g/mL)")
+                }
+                let finiteRho = zip(rho, doseVolume.voxels).map { $1.isFinite ? $0 : .nan }
+                let weighted = zip(rho, doseVolume.voxels).map { $0 * $1 }
+                let masses = LabelPartition(values: finiteRho, labels: labelImage)
+                let products = LabelPartition(values: weighted, labels: labelImage)
+                masses.values.withUnsafeBufferPointer { m in
+                    products.values.withUnsafeBufferPointer { p in
+                        for (r, label) in masses.labels.enumerated() {
+                            guard let label, masses.finiteCounts[r] > 0 else { continue }
+                            let mass = Reductions.sumMinMax(UnsafeBufferPointer(rebasing: m[masses.regionRange(r)])).sum
+                            let energy = Reductions.sumMinMax(UnsafeBufferPointer(rebasing: p[products.regionRange(r)])).sum
+                            massWeightedMeans[label] = energy / mass
+                        }
+                    }
+                }
+            }
             if let doseVolume {
                 var partition = LabelPartition(values: doseVolume.voxels, labels: labelImage)
                 let layout = partition
@@ -156,7 +181,8 @@ struct Lesions: ParsableCommand {
                     for (r, label) in layout.labels.enumerated() {
                         guard let label, !excluded.contains(label) else { continue }
                         var region = UnsafeMutableBufferPointer(rebasing: all[layout.regionRange(r)])
-                        doseBlocks[label] = doseBlock(&region, nanVoxels: layout.nonFiniteCounts[r], label: label, dvh: &dvhRows)
+                        doseBlocks[label] = doseBlock(&region, nanVoxels: layout.nonFiniteCounts[r], label: label,
+                                                      massWeightedMean: massWeightedMeans[label], dvh: &dvhRows)
                     }
                 }
             }
@@ -207,6 +233,7 @@ struct Lesions: ParsableCommand {
                 "half_life_h": .number(halfLife.base / 3600),
                 "suvpeak_radius_mm": .number(suvpeakRadius.base * 1000),
                 "activity_gbq": .number(activity.map { $0.base / 1e9 }),
+                "dose_mean_weighting": .string(densityMap == nil ? "voxel" : "mass"),
             ]
             var body: JSONObject = ["lesions": .array(rows.map { .object($0) }), "references": .object(references),
                                     "parameters": .object(parameters)]
@@ -226,12 +253,13 @@ struct Lesions: ParsableCommand {
 
     /// The `dose` block of one lesion from its finite voxel doses (reordered by the selection).
     private func doseBlock(_ values: inout UnsafeMutableBufferPointer<Float>, nanVoxels: Int, label: Int32,
-                           dvh: inout [(Int32, Double, Double)]) -> JSONObject {
+                           massWeightedMean: Double?, dvh: inout [(Int32, Double, Double)]) -> JSONObject {
         let n = values.count
         let readOnly = UnsafeBufferPointer(values)
         let (sum, minimum, maximum) = Reductions.sumMinMax(readOnly)
-        let mean = n > 0 ? sum / Double(n) : Double.nan
-        let std = n > 0 ? (Reductions.sumOfSquaredDeviations(readOnly, mean: mean) / Double(n)).squareRoot() : .nan
+        let voxelMean = n > 0 ? sum / Double(n) : Double.nan
+        let mean = massWeightedMean ?? voxelMean
+        let std = n > 0 ? (Reductions.sumOfSquaredDeviations(readOnly, mean: voxelMean) / Double(n)).squareRoot() : .nan
         let vPct = DoseVolumeMetrics.vx(readOnly, levelsGy: vx.entries.map(\.value))
         let eud = eudAlpha.map { DoseVolumeMetrics.equivalentUniformDose(readOnly, alphaPerGy: $0) }
         let bed = DoseVolumeMetrics.meanBiologicallyEffectiveDose(readOnly, alphaBetaGy: bedAlphaBeta.base,
@@ -248,11 +276,7 @@ struct Lesions: ParsableCommand {
                 "eud_gy": .number(eud ?? nil), "bed_gy": .number(bed)]
     }
 
-    static func counts(_ labels: [Int32]) -> [Int32: Int] {
-        var counts: [Int32: Int] = [:]
-        for l in labels where l != 0 { counts[l, default: 0] += 1 }
-        return counts
-    }
+    static func counts(_ labels: [Int32]) -> [Int32: Int] { LabelPartition.counts(of: labels) }
 
     /// label<TAB>name rows; an optional header `label<TAB>name`.
     static func readNames(_ path: String) throws -> [Int32: String] {

@@ -67,6 +67,22 @@ import Testing
         #expect(table.contains(",true,") && table.contains("dose_d_70"))
     }
 
+    /// With a density map the mean is Σ ρ·D / Σ ρ over the finite-dose voxels: densities 1, 1, 2, 2
+    /// (and any for the NaN voxel) on doses 10, 20, 30, 40 → 170 / 6; the output says "mass".
+    @Test func massWeightedMean() throws {
+        let w = try Workspace()
+        let s = try Self.scene(w)
+        var rho = [Float](repeating: 1.05, count: 64)
+        for (n, i) in (0...4).enumerated() { rho[i] = [1, 1, 2, 2, 3][n] }
+        let density = try w.volume("rho.nii", Grid(dims: [4, 4, 4]), rho)
+        let r = voxdose(["lesions", "--labels", s.labels, "--dose", s.dose, "--density-map", density])
+        #expect(r.status == 0, "\(r.stderr)")
+        let first = (r.json["lesions"] as? [[String: Any]])?.first?["dose"] as? [String: Any]
+        #expect(close(first?["mean_gy"], 170.0 / 6.0, rel: 1e-6) && close(first?["median_gy"], 25))
+        #expect((r.json["parameters"] as? [String: Any])?["dose_mean_weighting"] as? String == "mass")
+        #expect(voxdose(["lesions", "--labels", s.labels, "--suv", s.suv, "--density-map", density]).status == 64)
+    }
+
     @Test func usageAndReferenceErrors() throws {
         let w = try Workspace()
         let s = try Self.scene(w)
