@@ -22,12 +22,29 @@ struct VoxDoseBench: ParsableCommand {
     @Option(help: "Timed repetitions per stage (after one warm-up).") var reps = 5
     @Option(help: "Write the DVK dose map of the .nii here (for the peer comparison).") var dvkOutput: String?
     @Option(help: "Write the DVK kernel for the .nii's grid here as JSON (for the peer comparison).") var exportKernel: String?
+    @Option(help: "Write a lesion-table scene here (dose.nii, suv.nii, labels.nii: the phantom's muscle 10 and blood pool 11 plus 50 spherical lesions 100…149) and stop.")
+    var lesionScene: String?
     @Flag(help: "Only time the first read of the .nii in this fresh process (what one command-line run pays), then the page-cache floor.")
     var firstReadOnly = false
 
     func run() throws {
         var stages = JSONObject()
         let bytes = try NIfTIFile(path: nii).frameBytes
+        if let folder = lesionScene {
+            guard let labels else { throw ValidationError("--lesion-scene needs --labels (the phantom's labels)") }
+            let file = try NIfTIFile(path: nii)
+            let volume = try file.readFrame(0)
+            guard let phantom = try NIfTIFile(path: labels).readIntegerFrame(0) else { throw ValidationError("\(labels): not integer labels") }
+            var sceneLabels = phantom.map { $0 == 10 || $0 == 11 ? $0 : 0 }
+            for (i, l) in Self.sphericalLesions(count: 50, grid: volume.geometry).enumerated() where l != 0 { sceneLabels[i] = 99 + l }
+            let dose = volume.voxels.map { $0 * Float(49.67e-9 / 1.03e-3) }
+            let suv = volume.voxels.map { $0 * Float(70_000 / 3e9) }
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try NIfTIWriter.write(dose, to: folder + "/dose.nii", reference: file.header, description: "bench dose")
+            try NIfTIWriter.write(suv, to: folder + "/suv.nii", reference: file.header, description: "bench suv")
+            try NIfTIWriter.writeLabels(sceneLabels, to: folder + "/labels.nii", reference: file.header, description: "bench labels")
+            return
+        }
         if firstReadOnly {
             let start = DispatchTime.now().uptimeNanoseconds
             _ = try NIfTIFile(path: nii).readFrame(0)
