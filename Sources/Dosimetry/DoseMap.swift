@@ -120,7 +120,7 @@ public enum Calibration {
 
     /// The factor f such that Σ_mask f · C · V_mL = A_net: f = A_net / (V_mL · Σ_mask C), C the
     /// image values in Bq/mL (negative voxels included, non-finite ones excluded).
-    public static func factor(concentrationsBqPerML values: [Float], mask: [Float], voxelVolumeML: Double,
+    public static func factor(concentrationsBqPerML values: [Float], mask: [Int32], voxelVolumeML: Double,
                               netActivityBq: Double) throws(Failure) -> Double {
         guard netActivityBq > 0, netActivityBq.isFinite else { throw .nonPositiveNetActivity(netActivityBq) }
         let (sum, voxels, _) = Reductions.maskedSum(values, mask: mask)

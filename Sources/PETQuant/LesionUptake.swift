@@ -48,9 +48,8 @@ public enum LesionUptake {
 
     /// SUVmean of the finite voxels where `mask` is non-zero; nil when there is none.
     public static func regionMean(_ suv: [Float], mask: [Int32]) -> Double? {
-        var sum = 0.0, n = 0
-        for i in suv.indices where mask[i] != 0 && suv[i].isFinite { sum += Double(suv[i]); n += 1 }
-        return n > 0 ? sum / Double(n) : nil
+        let (sum, voxels, nonFinite) = Reductions.maskedSum(suv, mask: mask)
+        return voxels > nonFinite ? sum / Double(voxels - nonFinite) : nil
     }
 
     /// Metrics for every non-zero label of `labels` except `excluded` (reference labels).

@@ -56,9 +56,7 @@ public final class NIfTIFile {
     /// Reads one 3-D frame (0-based; 0 for a 3-D image) as Float32, scaled.
     /// - Throws: ``VoxelIOError`` for a frame out of range, or data that is missing or corrupt.
     public func readFrame(_ frame: Int) throws -> ScalarVolume {
-        guard (0..<header.frameCount).contains(frame) else {
-            throw VoxelIOError(path, "has no frame \(frame): it holds \(header.frameCount) frame(s), numbered from 0")
-        }
+        try checkFrame(frame)
         let count = header.spatialDimensions.x * header.spatialDimensions.y * header.spatialDimensions.z
         let swap = (header.byteOrder == .big) != (1.bigEndian == 1)
         // slope 1, intercept 0 (what nibabel writes for unscaled data) changes nothing.
@@ -91,9 +89,7 @@ public final class NIfTIFile {
     public func readIntegerFrame(_ frame: Int) throws -> [Int32]? {
         let scaling = header.scaling.flatMap { $0.slope == 1 && $0.intercept == 0 ? nil : $0 }
         guard scaling == nil, [.uint8, .int8, .int16, .uint16, .int32].contains(header.datatype) else { return nil }
-        guard (0..<header.frameCount).contains(frame) else {
-            throw VoxelIOError(path, "has no frame \(frame): it holds \(header.frameCount) frame(s), numbered from 0")
-        }
+        try checkFrame(frame)
         let count = header.spatialDimensions.x * header.spatialDimensions.y * header.spatialDimensions.z
         let swap = (header.byteOrder == .big) != (1.bigEndian == 1)
         return try [Int32](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -114,6 +110,12 @@ public final class NIfTIFile {
     }
 
     // MARK: - Private
+
+    private func checkFrame(_ frame: Int) throws {
+        guard (0..<header.frameCount).contains(frame) else {
+            throw VoxelIOError(path, "has no frame \(frame): it holds \(header.frameCount) frame(s), numbered from 0")
+        }
+    }
 
     /// Reads the header bytes, inflating a gzip prefix when the file is compressed.
     private static func readHeaderBytes(_ file: FileSystem.ReadableFile, count: Int = 540) throws -> ([UInt8], Bool) {

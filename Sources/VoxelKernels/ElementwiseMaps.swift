@@ -2,21 +2,12 @@
 /// scalar tail, split across cores. Each has a plain scalar twin (`…Reference`) for tests;
 /// results are identical (the same single rounding per voxel).
 public enum ElementwiseMaps {
-    /// out[i] = factor · v[i]. NaN stays NaN; negative values stay negative.
+    /// out[i] = factor · v[i]. NaN stays NaN; negative values stay negative. (A copy scaled by
+    /// ``scale(_:by:)``.)
     public static func scaled(_ values: [Float], by factor: Float) -> [Float] {
-        map(values.count) { out, range in
-            values.withUnsafeBufferPointer { v in
-                let f = SIMD8<Float>(repeating: factor)
-                var i = range.lowerBound
-                let raw = UnsafeRawPointer(v.baseAddress!), o = UnsafeMutableRawPointer(out)
-                while i + 8 <= range.upperBound {
-                    o.storeBytes(of: raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * f,
-                                 toByteOffset: i * 4, as: SIMD8<Float>.self)
-                    i += 8
-                }
-                while i < range.upperBound { out[i] = v[i] * factor; i += 1 }
-            }
-        }
+        var copy = values
+        scale(&copy, by: factor)
+        return copy
     }
 
     /// out[i] = factor · v[i] / divisor[i] (a per-voxel density, for instance). A zero or
@@ -84,15 +75,15 @@ public enum ElementwiseMaps {
 }
 
 extension Reductions {
-    /// Σ values[i] over voxels where mask[i] is finite and ≠ 0, in Float64, skipping
-    /// non-finite values (counted in `nonFinite`). Chunk partial sums are added in chunk order.
-    public static func maskedSum(_ values: [Float], mask: [Float]) -> (sum: Double, voxels: Int, nonFinite: Int) {
+    /// Σ values[i] over voxels where mask[i] ≠ 0, in Float64, skipping non-finite values
+    /// (counted in `nonFinite`). Chunk partial sums are added in chunk order.
+    public static func maskedSum(_ values: [Float], mask: [Int32]) -> (sum: Double, voxels: Int, nonFinite: Int) {
         precondition(values.count == mask.count)
         let partials = Parallel.mapChunks(count: values.count) { range -> (Double, Int, Int) in
             values.withUnsafeBufferPointer { v in
                 mask.withUnsafeBufferPointer { m in
                     var sum = 0.0, n = 0, bad = 0
-                    for i in range where m[i] != 0 && m[i].isFinite {
+                    for i in range where m[i] != 0 {
                         n += 1
                         if v[i].isFinite { sum += Double(v[i]) } else { bad += 1 }
                     }

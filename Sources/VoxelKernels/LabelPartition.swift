@@ -115,6 +115,64 @@ public struct LabelPartition: Sendable {
     }
 }
 
+extension LabelPartition {
+    /// Voxels per non-zero label (one pass with ``LabelTable`` lookups).
+    public static func counts(of labels: [Int32]) -> [Int32: Int] {
+        let (table, slots) = slotCounts(labels)
+        var result: [Int32: Int] = [:]
+        for slot in slots.indices where slots[slot] > 0 { result[table.label(ofSlot: slot)] = slots[slot] }
+        return result
+    }
+
+    /// Voxel indices grouped by label (ascending; label 0 excluded), in voxel order within a
+    /// label: the counting pass, then a scatter pass.
+    public static func indices(of labels: [Int32]) -> (labels: [Int32], offsets: [Int], indices: [Int]) {
+        let (table, slots) = slotCounts(labels)
+        var present: [Int32] = [], offsets = [0], cursor = [Int](repeating: -1, count: slots.count)
+        for slot in slots.indices where slots[slot] > 0 {
+            present.append(table.label(ofSlot: slot))
+            cursor[slot] = offsets.last!
+            offsets.append(offsets.last! + slots[slot])
+        }
+        var indices = [Int](repeating: 0, count: offsets.last!)
+        labels.withUnsafeBufferPointer { l in
+            for i in l.indices {
+                guard let slot = table.slot(of: l[i]) else { continue }
+                indices[cursor[slot]] = i
+                cursor[slot] += 1
+            }
+        }
+        return (present, offsets, indices)
+    }
+
+    /// Per non-zero label, Σ wᵢ·vᵢ / Σ wᵢ over the voxels whose value is finite (a mass-weighted
+    /// mean when w is the density): one pass, Float64 sums, no copies of the volume. Labels with
+    /// no finite value are absent.
+    public static func weightedMeans(_ values: [Float], weights: [Float], labels: [Int32]) -> [Int32: Double] {
+        precondition(values.count == weights.count && values.count == labels.count)
+        let table = LabelTable(labels: labels)
+        var weighted = [Double](repeating: 0, count: table.slotCount), total = weighted
+        for i in values.indices where values[i].isFinite {
+            guard let slot = table.slot(of: labels[i]) else { continue }
+            weighted[slot] += Double(weights[i]) * Double(values[i])
+            total[slot] += Double(weights[i])
+        }
+        var result: [Int32: Double] = [:]
+        for slot in total.indices where total[slot] > 0 { result[table.label(ofSlot: slot)] = weighted[slot] / total[slot] }
+        return result
+    }
+
+    /// The label table and the voxel count of each of its slots.
+    private static func slotCounts(_ labels: [Int32]) -> (LabelTable, [Int]) {
+        let table = LabelTable(labels: labels)
+        var counts = [Int](repeating: 0, count: table.slotCount)
+        labels.withUnsafeBufferPointer { l in
+            for i in l.indices { if let slot = table.slot(of: l[i]) { counts[slot] += 1 } }
+        }
+        return (table, counts)
+    }
+}
+
 /// Maps label values to dense slots in ascending label order; label 0 maps to no slot.
 struct LabelTable: Sendable {
     private let minimum: Int32

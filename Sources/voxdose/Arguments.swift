@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Dosimetry
 import VoxelIO
 
@@ -6,7 +7,6 @@ import VoxelIO
 protocol QuantityKind {
     static var dimension: Quantity.Dimension { get }
     static var bareUnit: String? { get }
-    static var name: String { get }
 }
 
 /// An option value with an optional unit (`1.8GBq`, `48mCi`, `64.05h`, `8%`), held in the
@@ -22,19 +22,19 @@ struct QuantityArgument<Kind: QuantityKind>: ExpressibleByArgument {
 }
 
 enum ActivityGBq: QuantityKind {
-    static let dimension = Quantity.Dimension.activity, bareUnit: String? = "gbq", name = "activity"
+    static let dimension = Quantity.Dimension.activity, bareUnit: String? = "gbq"
 }
 enum DurationHours: QuantityKind {
-    static let dimension = Quantity.Dimension.time, bareUnit: String? = "h", name = "duration"
+    static let dimension = Quantity.Dimension.time, bareUnit: String? = "h"
 }
 enum Fraction: QuantityKind {
-    static let dimension = Quantity.Dimension.fraction, bareUnit: String? = nil, name = "fraction"
+    static let dimension = Quantity.Dimension.fraction, bareUnit: String? = nil
 }
 enum DensityGPerML: QuantityKind {
-    static let dimension = Quantity.Dimension.density, bareUnit: String? = nil, name = "density"
+    static let dimension = Quantity.Dimension.density, bareUnit: String? = nil
 }
 enum EnergyPerActivity: QuantityKind {
-    static let dimension = Quantity.Dimension.energyPerActivity, bareUnit: String? = nil, name = "J/GBq"
+    static let dimension = Quantity.Dimension.energyPerActivity, bareUnit: String? = nil
 }
 
 /// An ISO 8601 date-time (`2026-03-02T09:41:00`, offset optional) or a DICOM DT.
@@ -78,21 +78,50 @@ struct LabelValues: ExpressibleByArgument {
 }
 
 enum ActivityMBq: QuantityKind {
-    static let dimension = Quantity.Dimension.activity, bareUnit: String? = "mbq", name = "activity"
+    static let dimension = Quantity.Dimension.activity, bareUnit: String? = "mbq"
 }
 enum MassKg: QuantityKind {
-    static let dimension = Quantity.Dimension.mass, bareUnit: String? = nil, name = "mass"
+    static let dimension = Quantity.Dimension.mass, bareUnit: String? = nil
 }
 enum LengthCm: QuantityKind {
-    static let dimension = Quantity.Dimension.length, bareUnit: String? = "cm", name = "length"
+    static let dimension = Quantity.Dimension.length, bareUnit: String? = "cm"
 }
 enum DurationSeconds: QuantityKind {
-    static let dimension = Quantity.Dimension.time, bareUnit: String? = nil, name = "duration"
+    static let dimension = Quantity.Dimension.time, bareUnit: String? = nil
 }
 
 enum DoseGray: QuantityKind {
-    static let dimension = Quantity.Dimension.dose, bareUnit: String? = nil, name = "dose"
+    static let dimension = Quantity.Dimension.dose, bareUnit: String? = nil
 }
 enum LengthMM: QuantityKind {
-    static let dimension = Quantity.Dimension.length, bareUnit: String? = "mm", name = "length"
+    static let dimension = Quantity.Dimension.length, bareUnit: String? = "mm"
+}
+
+/// A comma-separated list of numbers, each keeping its text as written ("97.5") for use as a
+/// JSON key.
+struct KeyedNumbers: ExpressibleByArgument {
+    var entries: [(key: String, value: Double)]
+
+    init?(argument: String) { self.init(argument, allowed: -.infinity ... .infinity) }
+
+    init?(_ argument: String, allowed: ClosedRange<Double>) {
+        var entries: [(String, Double)] = []
+        for token in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            let text = token.trimmingCharacters(in: .whitespaces)
+            guard let value = Double(text), value.isFinite, allowed.contains(value) else { return nil }
+            entries.append((text, value))
+        }
+        guard !entries.isEmpty else { return nil }
+        self.entries = entries
+    }
+}
+
+/// Percentiles in [0, 100], keyed as written.
+struct PercentileList: ExpressibleByArgument {
+    var entries: [(key: String, value: Double)]
+    init?(argument: String) {
+        guard let list = KeyedNumbers(argument, allowed: 0...100) else { return nil }
+        entries = list.entries
+    }
+    static let standard = PercentileList(argument: "2,5,50,95,98")!
 }

@@ -32,25 +32,6 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case json, csv
 }
 
-/// A comma-separated list of percentiles in [0, 100], each keeping its text as written
-/// ("97.5") for use as a JSON key.
-struct PercentileList: ExpressibleByArgument {
-    var entries: [(key: String, value: Double)]
-
-    init?(argument: String) {
-        var entries: [(String, Double)] = []
-        for token in argument.split(separator: ",", omittingEmptySubsequences: false) {
-            let text = token.trimmingCharacters(in: .whitespaces)
-            guard let q = Double(text), q.isFinite, (0...100).contains(q) else { return nil }
-            entries.append((text, q))
-        }
-        guard !entries.isEmpty else { return nil }
-        self.entries = entries
-    }
-
-    static let standard = PercentileList(argument: "2,5,50,95,98")!
-}
-
 /// Opening images and labels the same way in every command (CONTRACT.md conventions).
 enum Inputs {
     /// The 3-D frame to use: `frame` for a 4-D image (required), 0 for a 3-D one.
@@ -79,18 +60,7 @@ enum Inputs {
             throw CommandFailure("\(path): a label image must be 3-D; it holds \(file.header.frameCount) frames")
         }
         let labelGrid = file.header.geometry
-        let labels: [Int32]
-        if let integers = try file.readIntegerFrame(0) {
-            labels = integers
-        } else {
-            switch LabelConversion.integers(try file.readFrame(0).voxels) {
-            case .success(let values): labels = values
-            case .failure(let bad):
-                let d = labelGrid.dimensions
-                let (i, j, k) = (bad.index % d.x, (bad.index / d.x) % d.y, bad.index / (d.x * d.y))
-                throw CommandFailure("\(path): label values must be integers; voxel (\(i), \(j), \(k)) holds \(bad.value)")
-            }
-        }
+        let labels = try integerLabels(file)
         if labelGrid.isSameGrid(as: grid) { return (labels, false) }
         guard resample else {
             throw CommandFailure("\(path): label grid differs from the image grid of \(imagePath) "
@@ -105,16 +75,20 @@ enum Inputs {
 
     /// Voxels per non-zero label of a label image as stored (before any resampling).
     static func labelCounts(_ path: String) throws -> [Int32: Int] {
-        let file = try NIfTIFile(path: path)
-        let labels: [Int32]
-        if let integers = try file.readIntegerFrame(0) {
-            labels = integers
-        } else if case .success(let values) = LabelConversion.integers(try file.readFrame(0).voxels) {
-            labels = values
-        } else {
-            throw CommandFailure("\(path): label values must be integers")
+        LabelPartition.counts(of: try integerLabels(NIfTIFile(path: path)))
+    }
+
+    /// Frame 0 of a label image as exact integers: integer datatypes directly, others through
+    /// the Float values, refusing any that is not a whole number.
+    private static func integerLabels(_ file: NIfTIFile) throws -> [Int32] {
+        if let integers = try file.readIntegerFrame(0) { return integers }
+        switch LabelConversion.integers(try file.readFrame(0).voxels) {
+        case .success(let values): return values
+        case .failure(let bad):
+            let d = file.header.spatialDimensions
+            let (i, j, k) = (bad.index % d.x, (bad.index / d.x) % d.y, bad.index / (d.x * d.y))
+            throw CommandFailure("\(file.path): label values must be integers; voxel (\(i), \(j), \(k)) holds \(bad.value)")
         }
-        return LabelPartition.counts(of: labels)
     }
 
     /// A 3-D scalar map (a density map, for instance) that must share the image grid.
@@ -129,6 +103,16 @@ enum Inputs {
                 + "(map \(describe(volume.geometry)); image \(describe(grid)))")
         }
         return volume
+    }
+
+    /// A density map (g/mL) on the image grid; every voxel must be finite and positive.
+    static func densityMap(_ path: String, onto grid: GridGeometry, gridOf imagePath: String) throws -> [Float] {
+        let rho = try scalarMap(path, onto: grid, gridOf: imagePath).voxels
+        let bad = rho.reduce(0) { $0 + ($1.isFinite && $1 > 0 ? 0 : 1) }
+        guard bad == 0 else {
+            throw CommandFailure("\(path): \(bad) voxels are zero, negative or not finite; densities must be positive (g/mL)")
+        }
+        return rho
     }
 
     static func describe(_ g: GridGeometry) -> String {

@@ -98,7 +98,7 @@ struct Dose: ParsableCommand {
                 if implantTime != nil || referenceTime != nil || decayHours != nil || noDecayCorrection {
                     warnings.append("decay options are ignored with --calibrate-activity: calibration scales the image to implantation time directly")
                 }
-                let mask = try Inputs.labels(maskPath, onto: grid, gridOf: pet, resample: resampleLabels).labels.map { Float($0) }
+                let mask = try Inputs.labels(maskPath, onto: grid, gridOf: pet, resample: resampleLabels).labels
                 let net = Calibration.netActivityBq(administeredBq: administered, residualBq: residual?.base ?? 0,
                                                     lungShuntFraction: lungShunt?.base ?? 0)
                 do throws(Calibration.Failure) {
@@ -131,12 +131,7 @@ struct Dose: ParsableCommand {
             settings.concentrationScale = scale
             let uniformDensity = density?.base ?? Y90.liverDensityGPerML
             if let densityMap {
-                let map = try Inputs.scalarMap(densityMap, onto: grid, gridOf: pet)
-                let bad = map.voxels.reduce(0) { $0 + ($1.isFinite && $1 > 0 ? 0 : 1) }
-                guard bad == 0 else {
-                    throw CommandFailure("\(densityMap): \(bad) voxels are zero, negative or not finite; densities must be positive (g/mL)")
-                }
-                settings.density = .map(map.voxels)
+                settings.density = .map(try Inputs.densityMap(densityMap, onto: grid, gridOf: pet))
             } else if let labelDensity, let regionLabels {
                 settings.density = .perLabel(regionLabels, densities: labelDensity.values, otherwise: uniformDensity)
             } else {

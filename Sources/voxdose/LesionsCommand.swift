@@ -9,21 +9,6 @@ import VoxelKernels
 
 extension LesionUptake.Statistic: ExpressibleByArgument {}
 
-/// A comma-separated list of numbers, each keeping its text as written ("95.5") for use as a key.
-struct KeyedNumbers: ExpressibleByArgument {
-    var entries: [(key: String, value: Double)]
-    init?(argument: String) {
-        var entries: [(String, Double)] = []
-        for token in argument.split(separator: ",", omittingEmptySubsequences: false) {
-            let text = token.trimmingCharacters(in: .whitespaces)
-            guard let value = Double(text), value.isFinite else { return nil }
-            entries.append((text, value))
-        }
-        guard !entries.isEmpty else { return nil }
-        self.entries = entries
-    }
-}
-
 /// `voxdose lesions --labels LABELS [--dose DOSE] [--suv SUV]`: the per-lesion table
 /// (`voxdose.lesions/1`, CONTRACT.md).
 struct Lesions: ParsableCommand {
@@ -41,7 +26,7 @@ struct Lesions: ParsableCommand {
     @Option(help: "Normal-liver reference mask (non-zero voxels).") var normalLiverMask: String?
     @Option(help: "TSV of label<TAB>name (an optional header row label<TAB>name).") var names: String?
     @Option(help: "Density map on the dose grid, g/mL: mean_gy becomes the mass-weighted mean.") var densityMap: String?
-    @Option(help: ArgumentHelp("Dx percentages (dose to the hottest x %).", valueName: "list")) var dx = KeyedNumbers(argument: "2,50,70,90,98")!
+    @Option(help: ArgumentHelp("Dx percentages (dose to the hottest x %), in [0, 100].", valueName: "list")) var dx = PercentileList(argument: "2,50,70,90,98")!
     @Option(help: ArgumentHelp("Vx dose levels, Gy.", valueName: "list")) var vx = KeyedNumbers(argument: "50,89,100,120,205")!
     @Option(help: "Hypoxic when T/BP is above this.") var hypoxiaCutoff = 1.29
     @Option(help: "Hypoxic voxels: SUV above this × blood-pool SUVmean.") var hypoxicVolumeCutoff = 1.2
@@ -72,7 +57,6 @@ struct Lesions: ParsableCommand {
                                     (normalLiverLabel, normalLiverMask, "normal-liver")] where label != nil && mask != nil {
             throw ValidationError("give --\(name)-label or --\(name)-mask, not both")
         }
-        if !dx.entries.allSatisfy({ (0...100).contains($0.value) }) { throw ValidationError("--dx values must be in [0, 100]") }
         if !(dvhBin.base > 0) { throw ValidationError("--dvh-bin must be positive") }
         if let alpha = eudAlpha, !(alpha > 0) { throw ValidationError("--eud-alpha must be positive") }
         if !(suvpeakRadius.base > 0) { throw ValidationError("--suvpeak-radius must be positive") }
@@ -104,7 +88,7 @@ struct Lesions: ParsableCommand {
             let labelFile = try Inputs.labels(labels, onto: grid, gridOf: mapPath, resample: resampleLabels)
             if labelFile.resampled {
                 let before = try Inputs.labelCounts(labels)
-                let after = Self.counts(labelFile.labels)
+                let after = LabelPartition.counts(of: labelFile.labels)
                 for label in Set(before.keys).union(after.keys).sorted() {
                     resampling[String(label)] = .object(["voxels_before": .int(before[label] ?? 0), "voxels_after": .int(after[label] ?? 0)])
                 }
@@ -146,7 +130,7 @@ struct Lesions: ParsableCommand {
             // Lesions: every non-zero label but the reference labels.
             let excluded = Set([muscleLabel, bloodPoolLabel, normalLiverLabel].compactMap { $0 })
             let lesionNames = try names.map { try Self.readNames($0) } ?? [:]
-            let geometric = Self.counts(labelImage)
+            let geometric = LabelPartition.counts(of: labelImage)
             let lesionLabels = geometric.keys.filter { $0 != 0 && !excluded.contains($0) }.sorted()
 
             var doseBlocks: [Int32: JSONObject] = [:]
@@ -154,25 +138,8 @@ struct Lesions: ParsableCommand {
             // Mass-weighted means, Σ ρ·D / Σ ρ over the finite-dose voxels, when densities are given.
             var massWeightedMeans: [Int32: Double] = [:]
             if let densityMap, let doseVolume {
-                let rho = try Inputs.scalarMap(densityMap, onto: grid, gridOf: mapPath).voxels
-                let bad = rho.reduce(0) { $0 + ($1.isFinite && $1 > 0 ? 0 : 1) }
-                guard bad == 0 else {
-                    throw CommandFailure("\(densityMap): \(bad) voxels are zero, negative or not finite; densities must be positive (g/mL)")
-                }
-                let finiteRho = zip(rho, doseVolume.voxels).map { $1.isFinite ? $0 : .nan }
-                let weighted = zip(rho, doseVolume.voxels).map { $0 * $1 }
-                let masses = LabelPartition(values: finiteRho, labels: labelImage)
-                let products = LabelPartition(values: weighted, labels: labelImage)
-                masses.values.withUnsafeBufferPointer { m in
-                    products.values.withUnsafeBufferPointer { p in
-                        for (r, label) in masses.labels.enumerated() {
-                            guard let label, masses.finiteCounts[r] > 0 else { continue }
-                            let mass = Reductions.sumMinMax(UnsafeBufferPointer(rebasing: m[masses.regionRange(r)])).sum
-                            let energy = Reductions.sumMinMax(UnsafeBufferPointer(rebasing: p[products.regionRange(r)])).sum
-                            massWeightedMeans[label] = energy / mass
-                        }
-                    }
-                }
+                let rho = try Inputs.densityMap(densityMap, onto: grid, gridOf: mapPath)
+                massWeightedMeans = LabelPartition.weightedMeans(doseVolume.voxels, weights: rho, labels: labelImage)
             }
             if let doseVolume {
                 var partition = LabelPartition(values: doseVolume.voxels, labels: labelImage)
@@ -276,7 +243,6 @@ struct Lesions: ParsableCommand {
                 "eud_gy": .number(eud ?? nil), "bed_gy": .number(bed)]
     }
 
-    static func counts(_ labels: [Int32]) -> [Int32: Int] { LabelPartition.counts(of: labels) }
 
     /// label<TAB>name rows; an optional header `label<TAB>name`.
     static func readNames(_ path: String) throws -> [Int32: String] {

@@ -177,7 +177,7 @@ import VoxelKernels
     @Test func calibrationHitsTheNetActivity() throws {
         let grid = Self.cube(10, spacing: SIMD3(4, 4, 4))
         let values = (0..<grid.voxelCount).map { Float(($0 * 7919) % 1000) - 50 }  // some negative
-        let mask = (0..<grid.voxelCount).map { Float($0 % 3 == 0 ? 1 : 0) }
+        let mask = (0..<grid.voxelCount).map { Int32($0 % 3 == 0 ? 1 : 0) }
         let net = Calibration.netActivityBq(administeredBq: 1.8e9, residualBq: 0.05e9, lungShuntFraction: 0.08)
         #expect(abs(net - 1.61e9) < 1)
         let f = try Calibration.factor(concentrationsBqPerML: values, mask: mask, voxelVolumeML: grid.voxelVolumeML,
@@ -186,7 +186,7 @@ import VoxelKernels
         for i in 0..<values.count where mask[i] != 0 { inside += Double(values[i]) * f * grid.voxelVolumeML }
         #expect(abs(inside / net - 1) < 1e-6)
         #expect(throws: Calibration.Failure.self) {
-            try Calibration.factor(concentrationsBqPerML: values, mask: [Float](repeating: 0, count: values.count),
+            try Calibration.factor(concentrationsBqPerML: values, mask: [Int32](repeating: 0, count: values.count),
                                    voxelVolumeML: 1, netActivityBq: net)
         }
     }

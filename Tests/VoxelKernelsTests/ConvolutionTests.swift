@@ -53,7 +53,7 @@ import Testing
 
     @Test func maskedSumSkipsNonFiniteValues() {
         let values: [Float] = [1, 2, .nan, 4, -3, .infinity]
-        let mask: [Float] = [1, 0, 1, 2, 1, 1]
+        let mask: [Int32] = [1, 0, 1, 2, 1, 1]
         let result = Reductions.maskedSum(values, mask: mask)
         #expect(result.sum == 2 && result.voxels == 5 && result.nonFinite == 2)
     }
