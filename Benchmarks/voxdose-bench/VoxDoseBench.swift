@@ -24,6 +24,8 @@ struct VoxDoseBench: ParsableCommand {
     @Option(help: "Write the DVK kernel for the .nii's grid here as JSON (for the peer comparison).") var exportKernel: String?
     @Option(help: "Write a lesion-table scene here (dose.nii, suv.nii, labels.nii: the phantom's muscle 10 and blood pool 11 plus 50 spherical lesions 100…149) and stop.")
     var lesionScene: String?
+    @Option(help: "Time the lesion table's per-label dose statistics (partition, dose metrics with the `lesions` defaults, 1 Gy DVH) on a folder written by --lesion-scene, and stop.")
+    var sceneStats: String?
     @Flag(help: "Only time the first read of the .nii in this fresh process (what one command-line run pays), then the page-cache floor.")
     var firstReadOnly = false
 
@@ -43,6 +45,28 @@ struct VoxDoseBench: ParsableCommand {
             try NIfTIWriter.write(dose, to: folder + "/dose.nii", reference: file.header, description: "bench dose")
             try NIfTIWriter.write(suv, to: folder + "/suv.nii", reference: file.header, description: "bench suv")
             try NIfTIWriter.writeLabels(sceneLabels, to: folder + "/labels.nii", reference: file.header, description: "bench labels")
+            return
+        }
+        if let folder = sceneStats {
+            let dose = try NIfTIFile(path: folder + "/dose.nii").readFrame(0).voxels
+            guard let labels = try NIfTIFile(path: folder + "/labels.nii").readIntegerFrame(0) else {
+                throw ValidationError("\(folder)/labels.nii: not integer labels")
+            }
+            var regions = 0
+            stages["lesion_dose_stats"] = time(bytes: labels.count * 4) {
+                var partition = LabelPartition(values: dose, labels: labels)
+                let metrics = LesionDoseMetrics.compute(&partition, settings: .init())
+                var rows = 0
+                partition.values.withUnsafeBufferPointer { all in
+                    for r in partition.labels.indices {
+                        rows += DoseVolumeMetrics.cumulativeDVH(UnsafeBufferPointer(rebasing: all[partition.regionRange(r)]), binGy: 1).count
+                    }
+                }
+                regions = metrics.count
+                precondition(rows > 0)
+            }
+            print(JSONObject.document(schema: "voxdose.bench/1", ["labels": .int(regions), "threads": .int(Parallel.threadCount),
+                                                                   "stages": .object(stages)]).serialized(), terminator: "")
             return
         }
         if firstReadOnly {

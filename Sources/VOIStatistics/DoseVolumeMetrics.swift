@@ -21,22 +21,32 @@ public enum DoseVolumeMetrics {
 
     /// The cumulative DVH: rows at 0, b, 2b, … up to the first multiple of b ≥ the maximum dose,
     /// each with the percentage of voxels whose dose is ≥ that level (levels computed as k·b in
-    /// Float64, compared exactly). Empty for an empty region.
-    /// - Complexity: O(n log n) (one sort, then a binary search per level).
+    /// Float64 and compared exactly). Empty for an empty region. The caller bounds the row
+    /// count, maximum / b + 1, before asking.
+    /// - Complexity: O(n + rows): each voxel lands in the bin of the highest level it reaches,
+    ///   then one suffix sum.
     public static func cumulativeDVH(_ doses: UnsafeBufferPointer<Float>, binGy b: Double) -> [(doseGy: Double, volumePct: Double)] {
         guard !doses.isEmpty, b > 0 else { return [] }
-        let sorted = doses.map(Double.init).sorted()
-        let maximum = sorted.last!
-        var rows: [(Double, Double)] = []
-        var k = 0
-        while true {
-            let level = Double(k) * b
-            // First index with dose ≥ level.
-            var lo = 0, hi = sorted.count
-            while lo < hi { let mid = (lo + hi) / 2; if sorted[mid] < level { lo = mid + 1 } else { hi = mid } }
-            rows.append((level, 100 * Double(sorted.count - lo) / Double(sorted.count)))
-            if level >= maximum { break }
-            k += 1
+        let maximum = Double(doses.max()!)
+        // The last level: the smallest k ≥ 0 with k·b ≥ maximum.
+        var top = maximum > 0 ? Int((maximum / b).rounded(.up)) : 0
+        while top > 0 && Double(top - 1) * b >= maximum { top -= 1 }
+        while Double(top) * b < maximum { top += 1 }
+        // reached[k]: voxels whose highest level reached is k (k·b ≤ D < (k+1)·b).
+        var reached = [Int](repeating: 0, count: top + 1)
+        for dose in doses {
+            let d = Double(dose)
+            guard d >= 0 else { continue }
+            var k = Int(min(d / b, Double(top)).rounded(.down))
+            while k < top && Double(k + 1) * b <= d { k += 1 }
+            while k > 0 && Double(k) * b > d { k -= 1 }
+            reached[k] += 1
+        }
+        var rows = [(doseGy: Double, volumePct: Double)](repeating: (0, 0), count: top + 1)
+        var atLeast = 0
+        for k in stride(from: top, through: 0, by: -1) {
+            atLeast += reached[k]
+            rows[k] = (Double(k) * b, 100 * Double(atLeast) / Double(doses.count))
         }
         return rows
     }

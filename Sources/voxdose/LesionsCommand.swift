@@ -143,14 +143,19 @@ struct Lesions: ParsableCommand {
             }
             if let doseVolume {
                 var partition = LabelPartition(values: doseVolume.voxels, labels: labelImage)
-                let layout = partition
-                partition.values.withUnsafeMutableBufferPointer { all in
-                    for (r, label) in layout.labels.enumerated() {
-                        guard let label, !excluded.contains(label) else { continue }
-                        var region = UnsafeMutableBufferPointer(rebasing: all[layout.regionRange(r)])
-                        doseBlocks[label] = doseBlock(&region, nanVoxels: layout.nonFiniteCounts[r], label: label,
-                                                      massWeightedMean: massWeightedMeans[label], dvh: &dvhRows)
-                    }
+                var settings = LesionDoseMetrics.Settings()
+                settings.dxPercents = dx.entries.map(\.value)
+                settings.vxLevelsGy = vx.entries.map(\.value)
+                settings.eudAlphaPerGy = eudAlpha
+                settings.bedAlphaBetaGy = bedAlphaBeta.base
+                settings.bedRepairHalfTimeH = bedRepairHalfTime.base / 3600
+                settings.sourceHalfLifeH = halfLife.base / 3600
+                let metrics = LesionDoseMetrics.compute(&partition, excluding: excluded, settings: settings)
+                for (label, m) in metrics {
+                    doseBlocks[label] = doseBlock(m, massWeightedMean: massWeightedMeans[label])
+                }
+                if dvh != nil {
+                    dvhRows = try Self.dvhRows(partition, metrics: metrics, binGy: dvhBin.base)
                 }
             }
             var uptake: [Int32: LesionUptake.Metrics] = [:]
@@ -218,31 +223,40 @@ struct Lesions: ParsableCommand {
         }
     }
 
-    /// The `dose` block of one lesion from its finite voxel doses (reordered by the selection).
-    private func doseBlock(_ values: inout UnsafeMutableBufferPointer<Float>, nanVoxels: Int, label: Int32,
-                           massWeightedMean: Double?, dvh: inout [(Int32, Double, Double)]) -> JSONObject {
-        let n = values.count
-        let readOnly = UnsafeBufferPointer(values)
-        let (sum, minimum, maximum) = Reductions.sumMinMax(readOnly)
-        let voxelMean = n > 0 ? sum / Double(n) : Double.nan
-        let mean = massWeightedMean ?? voxelMean
-        let std = n > 0 ? (Reductions.sumOfSquaredDeviations(readOnly, mean: voxelMean) / Double(n)).squareRoot() : .nan
-        let vPct = DoseVolumeMetrics.vx(readOnly, levelsGy: vx.entries.map(\.value))
-        let eud = eudAlpha.map { DoseVolumeMetrics.equivalentUniformDose(readOnly, alphaPerGy: $0) }
-        let bed = DoseVolumeMetrics.meanBiologicallyEffectiveDose(readOnly, alphaBetaGy: bedAlphaBeta.base,
-                                                                 repairHalfTimeH: bedRepairHalfTime.base / 3600,
-                                                                 sourceHalfLifeH: halfLife.base / 3600)
-        for row in DoseVolumeMetrics.cumulativeDVH(readOnly, binGy: dvhBin.base) { dvh.append((label, row.doseGy, row.volumePct)) }
-        let quantiles = DoseVolumeMetrics.dx(&values, percents: [50] + dx.entries.map(\.value))
+    /// The `dose` block of one lesion.
+    private func doseBlock(_ m: LesionDoseMetrics, massWeightedMean: Double?) -> JSONObject {
         var d = JSONObject(), v = JSONObject()
-        for (entry, value) in zip(dx.entries, quantiles.dropFirst()) { d[entry.key] = .number(value) }
-        for (entry, value) in zip(vx.entries, vPct) { v[entry.key] = .number(value) }
-        return ["nan_voxels": .int(nanVoxels), "mean_gy": .number(mean), "std_gy": .number(std),
-                "min_gy": n > 0 ? .float(minimum) : .null, "max_gy": n > 0 ? .float(maximum) : .null,
-                "median_gy": .number(quantiles[0]), "d": .object(d), "v_pct": .object(v),
-                "eud_gy": .number(eud ?? nil), "bed_gy": .number(bed)]
+        for (entry, value) in zip(dx.entries, m.dGy) { d[entry.key] = .number(value) }
+        for (entry, value) in zip(vx.entries, m.vPct) { v[entry.key] = .number(value) }
+        let empty = m.voxels == 0
+        return ["nan_voxels": .int(m.nanVoxels), "mean_gy": .number(massWeightedMean ?? m.meanGy), "std_gy": .number(m.stdGy),
+                "min_gy": empty ? .null : .float(Float(m.minGy)), "max_gy": empty ? .null : .float(Float(m.maxGy)),
+                "median_gy": .number(m.medianGy), "d": .object(d), "v_pct": .object(v),
+                "eud_gy": .number(m.eudGy ?? nil), "bed_gy": .number(m.bedGy)]
     }
 
+    /// Most DVH rows one run writes (about 40 bytes each): a bin far finer than the doses
+    /// would otherwise fill the disk.
+    static let maximumDVHRows = 10_000_000
+
+    /// DVH rows (label, dose level, % of finite voxels at or above it) of every lesion.
+    static func dvhRows(_ partition: LabelPartition, metrics: [Int32: LesionDoseMetrics],
+                        binGy: Double) throws -> [(Int32, Double, Double)] {
+        let rows = metrics.values.reduce(0.0) { $0 + ($1.voxels > 0 ? max($1.maxGy, 0) / binGy + 2 : 0) }
+        guard rows <= Double(maximumDVHRows) else {
+            throw CommandFailure("--dvh-bin \(binGy) Gy would give about \(Int(rows)) DVH rows for doses up to "
+                + "\(metrics.values.map(\.maxGy).max() ?? 0) Gy (at most \(maximumDVHRows)); choose a larger --dvh-bin")
+        }
+        var result: [(Int32, Double, Double)] = []
+        partition.values.withUnsafeBufferPointer { all in
+            for (r, label) in partition.labels.enumerated() {
+                guard let label, metrics[label] != nil else { continue }
+                let region = UnsafeBufferPointer(rebasing: all[partition.regionRange(r)])
+                for row in DoseVolumeMetrics.cumulativeDVH(region, binGy: binGy) { result.append((label, row.doseGy, row.volumePct)) }
+            }
+        }
+        return result
+    }
 
     /// label<TAB>name rows; an optional header `label<TAB>name`.
     static func readNames(_ path: String) throws -> [Int32: String] {

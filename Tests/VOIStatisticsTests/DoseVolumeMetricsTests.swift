@@ -38,6 +38,32 @@ import Testing
         #expect(exact.withUnsafeBufferPointer { DoseVolumeMetrics.cumulativeDVH($0, binGy: 1) }.map(\.doseGy) == [0, 1, 2])
     }
 
+    /// The binned DVH equals the definition applied level by level (count of D ≥ k·b, with k·b
+    /// in Float64), for bins that are not exact in binary (0.1, 0.3 Gy), doses placed exactly on
+    /// levels, negative doses and an all-negative region.
+    @Test func binnedDVHMatchesTheDefinitionLevelByLevel() {
+        var rng = SplitMix64(seed: 31)
+        for bin in [0.1, 0.3, 1, 2.5, 7] {
+            var doses = (0..<4000).map { _ in Float(Double(rng.next() % 1_000_000) / 1e4 - 5) }
+            doses += (0..<50).map { Float(Double($0) * bin) }       // exactly on (Float-rounded) levels
+            let rows = doses.withUnsafeBufferPointer { DoseVolumeMetrics.cumulativeDVH($0, binGy: bin) }
+            let maximum = Double(doses.max()!)
+            var expected: [(Double, Double)] = []
+            var k = 0
+            while true {
+                let level = Double(k) * bin
+                expected.append((level, 100 * Double(doses.filter { Double($0) >= level }.count) / Double(doses.count)))
+                if level >= maximum { break }
+                k += 1
+            }
+            #expect(rows.count == expected.count, "bin \(bin)")
+            #expect(zip(rows, expected).allSatisfy { $0.doseGy == $1.0 && $0.volumePct == $1.1 }, "bin \(bin)")
+        }
+        let negative: [Float] = [-3, -1]
+        let rows = negative.withUnsafeBufferPointer { DoseVolumeMetrics.cumulativeDVH($0, binGy: 1) }
+        #expect(rows.count == 1 && rows[0].doseGy == 0 && rows[0].volumePct == 0)
+    }
+
     /// Uniform dose: EUD equals it for any α. Two voxels 0 and 100 Gy, α = 0.01/Gy:
     /// EUD = −100 · ln((1 + e^(−1)) / 2) = 37.988 Gy. Negative doses count as 0.
     @Test func equivalentUniformDose() {
