@@ -14,6 +14,10 @@ cached in $PEERS_DATA, default /tmp/voxdose-peers):
             dose maps (sizes 128 and 256)
   e2e       whole processes, read .nii.gz → LDM dose → per-label statistics → write .nii.gz:
             `voxdose dose … --labels …` against ../shared/peers/e2e_numpy.py (median wall time)
+  lesions   on the largest size, a scene of 50 lesions + muscle + blood pool: the whole
+            `voxdose lesions` process against Benchmarks/lesions_numpy.py, and the per-label
+            statistics stage (voxdose-bench --scene-stats) against npstats.py grouped and
+            pyradiomics first-order features (Benchmarks/stats_stage_peers.py)
 Prints markdown tables with the ratios (and writes them to --markdown if given).
 Needs the peers' Python packages: `bash ../shared/peers/setup.sh` once per machine.
 """
@@ -133,6 +137,12 @@ def main() -> None:
     theirs = wall([sys.executable, ROOT / "Benchmarks" / "lesions_numpy.py", scene / "labels.nii", scene / "dose.nii",
                    scene / "suv.nii", scene / "numpy.json", "--muscle-label", "10", "--blood-pool-label", "11"], max(3, a.reps // 2))
     lesion_rows.append((size, mine, theirs))
+    # The per-label statistics stage on the same scene, volumes in memory: VoxDose against
+    # npstats.py grouped statistics and pyradiomics first-order features (one call per label).
+    stage = json.loads(run([BENCH, "--nii", scene / "dose.nii", "--gz", scene / "dose.nii", "--scene-stats", scene,
+                            "--reps", str(max(7, a.reps))]))
+    peers = json.loads(run([sys.executable, ROOT / "Benchmarks" / "stats_stage_peers.py", scene, "--reps", str(max(3, a.reps // 2))]))
+    stats_row = (size, stage["labels"], stage["stages"]["lesion_dose_stats"]["median_s"], peers["numpy_grouped_s"], peers["pyradiomics_s"])
 
     lines = ["| size | stage | VoxDose | nibabel + numpy | ratio | note |", "| --- | --- | --- | --- | --- | --- |"]
     for size, stage, mine, peer, note in stage_rows:
@@ -150,6 +160,10 @@ def main() -> None:
               "| --- | --- | --- | --- |"]
     for size, mine, theirs in lesion_rows:
         lines.append(f"| {size} | {ms(mine)} | {ms(theirs)} | {theirs / mine:.1f}× faster |")
+    size, labels, mine, grouped, radiomics = stats_row
+    lines += ["", f"| size | per-label statistics stage, {labels} labels (VoxDose: partition, dose metrics, 1 Gy DVH) | npstats.py grouped | ratio | pyradiomics first-order, every label | ratio |",
+              "| --- | --- | --- | --- | --- | --- |",
+              f"| {size} | {ms(mine)} | {ms(grouped)} | {grouped / mine:.1f}× faster | {radiomics:.1f} s | {radiomics / mine:.0f}× faster |"]
     table = "\n".join(lines) + "\n"
     print(table)
     if a.markdown:
