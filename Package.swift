@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Dosimetry", targets: ["Dosimetry"]),
         .library(name: "PETQuant", targets: ["PETQuant"]),
         .library(name: "Reporting", targets: ["Reporting"]),
+        .library(name: "Planning", targets: ["Planning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -43,6 +44,9 @@ let package = Package(
         /// JSON and CSV writers with the contract's conventions.
         .target(name: "Reporting"),
 
+        /// Dose × hypoxia groups, the response model, dose needed, activity prescription.
+        .target(name: "Planning", dependencies: ["Dosimetry", "PETQuant"]),
+
         // MARK: - C boundary (system libraries, nothing vendored)
 
         /// Debian's libnifti2 + libznz + zlib. `include/znzlib.h` forwards to
@@ -67,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "voxdose",
             dependencies: [
-                "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry", "PETQuant",
+                "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry", "PETQuant", "Planning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -90,6 +94,7 @@ let package = Package(
         .testTarget(name: "DosimetryTests", dependencies: ["Dosimetry", "VoxelKernels"]),
         .testTarget(name: "PETQuantTests", dependencies: ["PETQuant", "VoxelKernels"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
+        .testTarget(name: "PlanningTests", dependencies: ["Planning", "Dosimetry"]),
         .testTarget(name: "CLITests", dependencies: ["voxdose"]),
     ]
 )

@@ -23,6 +23,8 @@ public enum Quantity {
         case dose
         /// Base unit J/GBq.
         case energyPerActivity
+        /// Base unit mL.
+        case volume
     }
 
     /// Units by dimension, as factors to the base unit (lowercased names).
@@ -37,6 +39,7 @@ public enum Quantity {
         .concentration: ["bq/ml": 1, "kbq/ml": 1e3, "mbq/ml": 1e6, "bq/cc": 1, "bqml": 1, "bq/cm3": 1],
         .dose: ["gy": 1, "cgy": 0.01, "mgy": 1e-3],
         .energyPerActivity: ["j/gbq": 1, "gy*kg/gbq": 1, "gy.kg/gbq": 1, "gy*g/mbq": 1],
+        .volume: ["ml": 1, "cc": 1, "cm3": 1, "l": 1000],
     ]
 
     /// Parses `text` as a `dimension`, in its base unit. A bare number is in `bareUnit` (a unit

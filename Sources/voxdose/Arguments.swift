@@ -93,6 +93,9 @@ enum DurationSeconds: QuantityKind {
 enum DoseGray: QuantityKind {
     static let dimension = Quantity.Dimension.dose, bareUnit: String? = nil
 }
+enum VolumeML: QuantityKind {
+    static let dimension = Quantity.Dimension.volume, bareUnit: String? = nil
+}
 enum LengthMM: QuantityKind {
     static let dimension = Quantity.Dimension.length, bareUnit: String? = "mm"
 }
