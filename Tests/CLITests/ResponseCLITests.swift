@@ -19,6 +19,7 @@ import Testing
         (9, nil, [5.0, 5.0]),                 // new at follow-up: not categorised
         (10, [5.0, 5.0], [.nan, .nan]),       // no finite voxel at follow-up
         (11, [0.0, 0.0], [1.6, 1.6]),         // baseline 0: no relative change
+        (12, [3.25, 3.25], [3.25, 3.25]),     // exactly at the measurability threshold: not measurable
         (20, [1.0, 1.0, 2.0, 2.0], [1.5, 1.5, 1.5, 1.5]),   // liver: 1.5 ± 0.5, then 1.5 ± 0
         (21, [1.0, 1.0], [1.2, 1.2]),         // blood pool
     ]
@@ -61,7 +62,7 @@ import Testing
     }
 
     @Test func categoriesKeysAndReferences() throws {
-        let w = try Workspace()
+        let w = Workspace()
         let s = try Self.scene(w)
         let r = voxdose(s.args + Self.references)
         #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
@@ -69,7 +70,7 @@ import Testing
         #expect(!r.json.isEmpty && !r.stdout.contains(": nan") && !r.stdout.contains(": inf"))   // NaN voxels, no NaN figures
         let rows = try #require(r.json["lesions"] as? [[String: Any]])
         // Ascending label, every lesion at either time point; the references are not lesions.
-        #expect(rows.map { $0["label"] as? Int } == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+        #expect(rows.map { $0["label"] as? Int } == Array(1...12))
         for row in rows { #expect(Set(row.keys) == Set(Self.keys)) }
         let l = try Self.byLabel(r)
 
@@ -80,6 +81,7 @@ import Testing
             5: (6.0, Double(Float(4.2)), "PMR", "PR", true, true), 6: (3.0, Double(Float(3.9)), "SMD", "SD", false, false),
             7: (8.0, 1.0, "CMR", "CR", true, true), 8: (5.0, nil, nil, nil, nil, true),
             9: (nil, 5.0, nil, nil, nil, nil), 10: (5.0, nil, nil, nil, nil, true), 11: (0.0, 1.6, nil, nil, nil, false),
+            12: (3.25, 3.25, "SMD", "SD", false, false),
         ]
         for (label, e) in expected {
             let row = try #require(l[label])
@@ -120,14 +122,14 @@ import Testing
 
     /// CSV: one header row with the JSON keys, one row per lesion, `true`/`false`, null empty.
     @Test func csvTable() throws {
-        let w = try Workspace()
+        let w = Workspace()
         let s = try Self.scene(w)
         let out = w.path("response.csv")
         let r = voxdose(s.args + Self.references + ["--format", "csv", "--out", out])
         #expect(r.status == 0 && r.stdout.isEmpty, "\(r.stderr)")
         let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.first.map(String.init) == Self.keys.joined(separator: ","))
-        #expect(lines.count == 1 + 11 + 1 && lines.last == "")
+        #expect(lines.count == 1 + 12 + 1 && lines.last == "")
         #expect(lines[1] == "1,6.0,4.0,-33.33333333333333,-2.0,true,PMR,PR,true,")
         #expect(lines[3].hasPrefix("3,2.0,1.2999999523162842,") && lines[3].contains(",false,SMD,SD,false,"))
         #expect(lines[9].hasPrefix("9,,5.0,,,,,,,"))   // new lesion: nulls are empty cells, then the note
@@ -140,7 +142,7 @@ import Testing
     /// Without a blood-pool reference CMR is not assigned: lesion 7 (8.0 → 1.0, below the liver)
     /// is PMR with a note, and the output says why.
     @Test func withoutBloodPool() throws {
-        let w = try Workspace()
+        let w = Workspace()
         let s = try Self.scene(w)
         let r = voxdose(s.args + ["--liver-label", "20"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -159,7 +161,7 @@ import Testing
 
     /// Without liver references `measurable` is null and CMR is not assigned.
     @Test func withoutLiver() throws {
-        let w = try Workspace()
+        let w = Workspace()
         let s = try Self.scene(w)
         let r = voxdose(s.args + ["--blood-pool-label", "21"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -179,7 +181,7 @@ import Testing
 
     /// Reference masks: per time point, or one mask for both when it fits both grids.
     @Test func referenceMasks() throws {
-        let w = try Workspace()
+        let w = Workspace()
         let s = try Self.scene(w)
         func mask(_ grid: Grid, _ indices: ClosedRange<Int>, _ name: String) throws -> String {
             var m = [Float](repeating: 0, count: grid.voxelCount)
@@ -187,7 +189,7 @@ import Testing
             return try w.volume(name, grid, m, int16: true)
         }
         // The follow-up blood pool as a mask over voxels valued 1.0 (lesion 7 at follow-up): 1.0.
-        let bloodB = try mask(Self.baselineGrid, 40...41, "blood_b.nii")   // background 0.5 there
+        let bloodB = try mask(Self.baselineGrid, 50...51, "blood_b.nii")   // background 0.5 there
         let lesion7Start = 1 + [2, 2, 2, 2, 2, 2].reduce(0) { $0 + $1 + 1 }
         let bloodF = try mask(Self.followupGrid, lesion7Start...(lesion7Start + 1), "blood_f.nii")
         let r = voxdose(s.args + ["--liver-label", "20", "--baseline-blood-pool-mask", bloodB, "--followup-blood-pool-mask", bloodF])
@@ -210,7 +212,7 @@ import Testing
     /// Each time point's labels must be on its own map's grid: the follow-up labels on the
     /// baseline grid are refused with one line naming the file, and nothing is written.
     @Test func labelGridMismatch() throws {
-        let w = try Workspace()
+        let w = Workspace()
         let s = try Self.scene(w)
         let out = w.path("response.json")
         let listing = w.listing
@@ -229,7 +231,7 @@ import Testing
 
     /// 4-D maps need --frame (or --baseline-frame / --followup-frame); a missing frame is an error.
     @Test func fourDimensionalMaps() throws {
-        let w = try Workspace()
+        let w = Workspace()
         let s = try Self.scene(w)
         // Baseline as two frames: frame 0 all 9.0, frame 1 the baseline map.
         let base = try readNIfTI(s.baseline).values.map(Float.init)
@@ -259,7 +261,7 @@ import Testing
     /// SULpeak is the sphere mean of LesionUptake: with 2 mm voxels and a 2 mm radius the sphere is
     /// the centre and its six face neighbours, so a lone 8.0 voxel in 1.0 reads (8 + 6) / 7 = 2.
     @Test func sulpeakSphere() throws {
-        let w = try Workspace()
+        let w = Workspace()
         let grid = Grid(dims: [5, 5, 5])
         var map = [Float](repeating: 1, count: 125), labels = [Float](repeating: 0, count: 125)
         let centre = grid.index(2, 2, 2)
@@ -281,9 +283,36 @@ import Testing
         #expect(close(try Self.byLabel(d)[1]?["sulpeak_baseline"], Double(count - 1 + 8) / Double(count), rel: 1e-9))
     }
 
+    /// Two scans on one grid: a single `--liver-mask` serves both time points, each read in its
+    /// own map; `--frame 0` is accepted for 3-D maps, a 4-D map with one frame counts as 3-D, a
+    /// bare radius is in mm, and `--quiet` changes nothing on stdout.
+    @Test func sharedGridOptions() throws {
+        let w = Workspace()
+        let grid = Grid(dims: [4, 4, 2], spacing: [7, 7, 7])
+        var labels = [Float](repeating: 0, count: 32), liver = [Float](repeating: 0, count: 32)
+        var before = [Float](repeating: 1, count: 32), after = [Float](repeating: 1, count: 32)
+        labels[0] = 3; before[0] = 5.0; after[0] = 1.0
+        for i in 16..<20 { liver[i] = 1; before[i] = [1, 1, 3, 3][i - 16]; after[i] = 1.25 }   // 2 ± 1, then 1.25 ± 0
+        let b = try w.volume("b.nii", grid, before), f = try w.volume("f.nii", Grid(dims: [4, 4, 2, 1], spacing: [7, 7, 7]), after)
+        let l = try w.volume("l.nii", grid, labels, int16: true), m = try w.volume("liver.nii", grid, liver, int16: true)
+        let args = ["response", "--baseline", b, "--baseline-labels", l, "--followup", f, "--followup-labels", l, "--liver-mask", m]
+        let r = voxdose(args + ["--frame", "0", "--suvpeak-radius", "6.204", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let refs = try #require(r.json["references"] as? [String: Any])
+        #expect(close(refs["liver_sul_mean_baseline"], 2) && close(refs["liver_sul_sd_baseline"], 1))
+        #expect(close(refs["liver_sul_mean_followup"], 1.25) && close(refs["liver_sul_sd_followup"], 0))
+        // 5.0 is not above 1.5 · 2 + 2 · 1 = 5: not measurable, still categorised (PMR: −80 %, −4 SUL).
+        let row = try #require(try Self.byLabel(r)[3])
+        #expect(row["measurable"] as? Bool == false && row["category"] as? String == "PMR")
+        #expect((row["note"] as? String)?.contains("blood-pool") == true)   // 1.0 ≤ liver 1.25, no blood pool
+        #expect(close((r.json["parameters"] as? [String: Any])?["suvpeak_radius_mm"], 6.204))
+        #expect(voxdose(args + ["--frame", "0", "--suvpeak-radius", "6.204"]).stdout == r.stdout)
+        #expect(try Self.byLabel(voxdose(args))[3]?["category"] as? String == "PMR")
+    }
+
     /// Bad usage is exit 64 with the usage line; bad input exit 1 with one `error:` line.
     @Test func usageAndInputErrors() throws {
-        let w = try Workspace()
+        let w = Workspace()
         let s = try Self.scene(w)
         let missing = voxdose(["response", "--baseline", s.baseline, "--baseline-labels", s.baselineLabels, "--followup", s.followup])
         #expect(missing.status == 64 && missing.stderr.contains("Usage"))
@@ -313,7 +342,7 @@ import Testing
 
     /// Labels that are not whole numbers are refused (the label image rule of every command).
     @Test func nonIntegerLabels() throws {
-        let w = try Workspace()
+        let w = Workspace()
         let s = try Self.scene(w)
         var labels = [Float](repeating: 0, count: 64)
         labels[3] = 1.5
