@@ -22,9 +22,10 @@ import VoxelKernels
 /// CMR is tested first: a follow-up uptake at or below both backgrounds is not residual disease,
 /// whatever the relative change (for a measurable lesion CMR implies a fall anyway).
 ///
-/// Thresholds and floating point: the maps are Float32, so a decimal such as 4.2 is stored as
-/// 4.19999981; computed in binary, a case exactly on a threshold (6.0 → 4.2 is exactly −30 %)
-/// would fall on whichever side rounding decides. Every comparison with a threshold therefore
+/// Thresholds and floating point: the maps are Float32, so a decimal such as 3.9 is stored as
+/// 3.9000001 (3.0 → 3.9, exactly +30 %, would read as above 30 %), and even in Float64
+/// 2.8 − 2.0 is 0.7999999999999998 (below 0.8 SUL): a case exactly on a threshold would fall on
+/// whichever side binary rounding decides. Every comparison with a threshold therefore
 /// treats two numbers within ``tolerance`` × max(1, |x|, |y|) of each other as equal, then
 /// applies the rule's own strictness: `≥`/`≤` include such near-equal values, `>` excludes them.
 /// The relative change is compared as the ratio (f − b)/b against ∓0.3, so the tolerance is
