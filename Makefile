@@ -25,7 +25,8 @@ build: deps
 	$(SWIFT) build -c release --product voxdose
 
 # The main job on the example: header, 90Y dose map (LDM and kernel) with per-lesion summary,
-# and statistics of the dose map. Outputs go to .build/demo/.
+# statistics of the dose map, the lesion table with the FMISO SUV map, and the plan.
+# Outputs go to .build/demo/.
 demo: build
 	@mkdir -p .build/demo
 	$(VOXDOSE) info $(EXAMPLE)/pet_y90.nii.gz
@@ -36,6 +37,12 @@ demo: build
 	    --implant-time 2026-03-02T09:41:00 --reference-time 2026-03-03T10:15:00 \
 	    --labels $(EXAMPLE)/labels.nii.gz --summary .build/demo/dose_dvk.json
 	$(VOXDOSE) stats .build/demo/dose_ldm.nii.gz --labels $(EXAMPLE)/labels.nii.gz --percentiles 2,50,98 --format csv
+	$(VOXDOSE) lesions --labels $(EXAMPLE)/labels.nii.gz --names $(EXAMPLE)/labels.tsv \
+	    --dose .build/demo/dose_ldm.nii.gz --suv $(EXAMPLE)/fmiso_suv.nii.gz --normal-liver-label 1 \
+	    --muscle-mask $(EXAMPLE)/muscle_mask.nii.gz --blood-pool-mask $(EXAMPLE)/blood_pool_mask.nii.gz \
+	    --activity 0.530GBq --csv .build/demo/lesions.csv --out .build/demo/lesions.json
+	$(VOXDOSE) plan .build/demo/lesions.json --lung-shunt 6% --out .build/demo/plan.json
+	@python3 Scripts/plan_summary.py .build/demo/plan.json
 
 test: deps
 	$(SWIFT) build --build-tests

@@ -945,6 +945,26 @@ def build_example(out: Out) -> None:
     tsv = "label\tname\n1\tliver\n" + "".join(f"{lab}\t{name}\n" for lab, name, *_ in lesions)
     out.add("example/labels.tsv", tsv.encode("ascii"))
 
+    # FMISO SUV map on the same grid (for `lesions` and `plan` in the demo), with muscle and
+    # blood-pool masks outside the liver: SUV 1.0 in body, muscle and blood; liver 1.1; lesions
+    # 0.95 (small, normoxic), 1.6 (medium) and 1.9 (large, hypoxic).
+    muscle = (np.abs(X + 60.0) <= 16.0) & (np.abs(Y + 45.0) <= 16.0) & (np.abs(Z) <= 40.0) & body & ~liver
+    blood = ((X + 5.0) ** 2 + (Y + 30.0) ** 2 <= 12.0 ** 2) & body & ~liver & ~muscle
+    assert muscle.sum() > 100 and blood.sum() > 100
+    suv_truth = np.where(body, 1.0, 0.0)
+    suv_truth[liver] = 1.1
+    for (lab, *_), suv in zip(lesions, (0.95, 1.6, 1.9)):
+        suv_truth[labels == lab] = suv
+    suv_noise = approx_normal(91, nx * ny * nz).reshape((nx, ny, nz), order="F")
+    suv_map = np.maximum(suv_truth * (1.0 + 0.08 * suv_noise), 0.0).astype("f4")
+    out.add("example/fmiso_suv.nii.gz", gzip_bytes(nii_bytes(Img(
+        name="fmiso_suv.nii.gz", datatype="float32", raw=fortran_flat(suv_map),
+        descrip=b"VoxDose synthetic 18F-FMISO SUV map", **common))))
+    for name, mask, text in (("muscle_mask", muscle, b"muscle reference"), ("blood_pool_mask", blood, b"blood-pool reference")):
+        out.add(f"example/{name}.nii.gz", gzip_bytes(nii_bytes(Img(
+            name=f"{name}.nii.gz", datatype="uint8", raw=fortran_flat(mask.astype(np.uint8)),
+            descrip=b"VoxDose synthetic " + text, **common))))
+
 
 # --------------------------------------------------------------------------
 # Main
