@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Dosimetry", targets: ["Dosimetry"]),
         .library(name: "PETQuant", targets: ["PETQuant"]),
         .library(name: "Reporting", targets: ["Reporting"]),
+        .library(name: "CohortStatistics", targets: ["CohortStatistics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -43,6 +44,10 @@ let package = Package(
         /// JSON and CSV writers with the contract's conventions.
         .target(name: "Reporting"),
 
+        /// General statistics with no imaging: special functions, ROC + DeLong, Mann–Whitney,
+        /// 2×2 tables, logistic regression, CSV tables, the response-model file.
+        .target(name: "CohortStatistics"),
+
         // MARK: - C boundary (system libraries, nothing vendored)
 
         /// Debian's libnifti2 + libznz + zlib. `include/znzlib.h` forwards to
@@ -67,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "voxdose",
             dependencies: [
-                "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry", "PETQuant",
+                "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry", "PETQuant", "CohortStatistics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -90,6 +95,7 @@ let package = Package(
         .testTarget(name: "DosimetryTests", dependencies: ["Dosimetry", "VoxelKernels"]),
         .testTarget(name: "PETQuantTests", dependencies: ["PETQuant", "VoxelKernels"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
-        .testTarget(name: "CLITests", dependencies: ["voxdose"]),
+        .testTarget(name: "CohortStatisticsTests", dependencies: ["CohortStatistics"]),
+        .testTarget(name: "CLITests", dependencies: ["voxdose", "CohortStatistics"]),
     ]
 )
