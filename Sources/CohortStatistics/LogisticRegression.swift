@@ -171,7 +171,15 @@ public enum LogisticRegression {
         }
         fit.coefficients = transform.map { dot($0, beta) }
         let left = transform.map { row in (0..<p).map { k in (0..<p).reduce(0) { $0 + row[$1] * standardizedCovariance[$1][k] } } }
-        fit.covariance = left.map { row in transform.map { dot(row, $0) } }
+        var covariance = left.map { row in transform.map { dot(row, $0) } }
+        for i in 0..<p {
+            for j in 0..<i {
+                let mean = (covariance[i][j] + covariance[j][i]) / 2
+                covariance[i][j] = mean
+                covariance[j][i] = mean
+            }
+        }
+        fit.covariance = covariance
         fit.logLikelihood = logLikelihood
         fit.status = status
         return fit
