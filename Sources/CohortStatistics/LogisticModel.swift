@@ -198,7 +198,7 @@ extension LogisticModel {
         }
         let positiveText: String
         switch positive {
-        case .number(let value)?: positiveText = value.description
+        case .number(let value)?: positiveText = value == value.rounded() && abs(value) < 9e15 ? String(Int(value)) : value.description
         case .boolean(let value)?: positiveText = value ? "true" : "false"
         case .text(let value)?: positiveText = string(value)
         case nil: positiveText = "null"
