@@ -13,6 +13,7 @@ public struct CohortAnalysis: Sendable {
         /// Cut-offs by predictor name, in the order given.
         public var cutoffs: [(name: String, value: Double)]
 
+        /// Options as the command line gives them.
         public init(outcome: String, positive: String? = nil, predictors: [String]? = nil,
                     cutoffs: [(name: String, value: Double)] = []) {
             self.outcome = outcome

@@ -2,5 +2,6 @@
 /// file and the problem.
 public struct CohortError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String
+    /// An error with this message.
     public init(_ description: String) { self.description = description }
 }

@@ -27,6 +27,7 @@ public struct LogisticFit: Sendable {
         /// e^(coef ± 1.959964·SE).
         public var oddsRatioCI95: (lower: Double, upper: Double)
 
+        /// Every field equal (the interval compared as a pair).
         public static func == (a: Term, b: Term) -> Bool {
             a.name == b.name && a.coefficient == b.coefficient && a.standardError == b.standardError && a.z == b.z
                 && a.p == b.p && a.oddsRatio == b.oddsRatio && a.oddsRatioCI95 == b.oddsRatioCI95

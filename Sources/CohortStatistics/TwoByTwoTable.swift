@@ -9,6 +9,7 @@ public struct TwoByTwoTable: Equatable, Sendable {
     public var belowPositive: Int
     public var belowNegative: Int
 
+    /// A table from its four counts (non-negative).
     public init(abovePositive: Int, aboveNegative: Int, belowPositive: Int, belowNegative: Int) {
         precondition(min(abovePositive, aboveNegative, belowPositive, belowNegative) >= 0, "counts are non-negative")
         self.abovePositive = abovePositive
