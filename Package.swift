@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "PETQuant", targets: ["PETQuant"]),
         .library(name: "Reporting", targets: ["Reporting"]),
         .library(name: "Planning", targets: ["Planning"]),
+        .library(name: "CohortStatistics", targets: ["CohortStatistics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,8 +45,12 @@ let package = Package(
         /// JSON and CSV writers with the contract's conventions.
         .target(name: "Reporting"),
 
+        /// General statistics with no imaging: special functions, ROC + DeLong, Mann–Whitney,
+        /// 2×2 tables, logistic regression, CSV tables, the response-model file.
+        .target(name: "CohortStatistics"),
+
         /// Dose × hypoxia groups, the response model, dose needed, activity prescription.
-        .target(name: "Planning", dependencies: ["Dosimetry", "PETQuant"]),
+        .target(name: "Planning", dependencies: ["Dosimetry", "PETQuant", "CohortStatistics"]),
 
         // MARK: - C boundary (system libraries, nothing vendored)
 
@@ -71,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "voxdose",
             dependencies: [
-                "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry", "PETQuant", "Planning",
+                "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry", "PETQuant", "Planning", "CohortStatistics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -94,7 +99,8 @@ let package = Package(
         .testTarget(name: "DosimetryTests", dependencies: ["Dosimetry", "VoxelKernels"]),
         .testTarget(name: "PETQuantTests", dependencies: ["PETQuant", "VoxelKernels"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
-        .testTarget(name: "PlanningTests", dependencies: ["Planning", "Dosimetry"]),
-        .testTarget(name: "CLITests", dependencies: ["voxdose"]),
+        .testTarget(name: "PlanningTests", dependencies: ["Planning", "Dosimetry", "CohortStatistics"]),
+        .testTarget(name: "CohortStatisticsTests", dependencies: ["CohortStatistics"]),
+        .testTarget(name: "CLITests", dependencies: ["voxdose", "CohortStatistics"]),
     ]
 )

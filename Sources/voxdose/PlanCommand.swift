@@ -238,10 +238,11 @@ struct Plan: ParsableCommand {
     }
 
     private func modelBlock(_ model: ResponseModel) -> JSONObject {
+        let m = model.logistic
         var terms = JSONObject()
-        for (name, coefficient) in zip(model.termOrder, model.coefficients) { terms[name] = .number(coefficient) }
-        return ["source": .string(model.source), "term_order": .array(model.termOrder.map(JSONValue.string)),
-                "terms": .object(terms),
-                "covariance": .array(model.covariance.map { .array($0.map(JSONValue.number)) })]
+        for (name, coefficient) in zip(m.termOrder, m.coefficients) { terms[name] = .number(coefficient) }
+        return ["source": .string(m.source), "term_order": .array(m.termOrder.map(JSONValue.string)),
+                "terms": .object(terms), "n": .int(m.n),
+                "covariance": .array(m.covariance.map { .array($0.map(JSONValue.number)) })]
     }
 }

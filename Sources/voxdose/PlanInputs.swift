@@ -1,3 +1,4 @@
+import CohortStatistics
 import Foundation
 import Planning
 
@@ -75,37 +76,15 @@ struct LesionTable {
     }
 }
 
-/// `voxdose.model/1` (Docs/COHORT.md): the response model `voxdose cohort --fit` writes.
+/// `voxdose.model/1` (Docs/COHORT.md), read by CohortStatistics' strict reader.
 enum ModelFile {
     static func read(_ path: String) throws -> ResponseModel {
-        let document = try readDocument(path, schema: "voxdose.model/1")
-        guard let order = document["term_order"] as? [String], !order.isEmpty, Set(order).count == order.count else {
-            throw CommandFailure("\(path): `term_order` must be a non-empty list of distinct term names")
+        do {
+            var model = try LogisticModel.read(contentsOfFile: path)
+            model.source = "\(path) (fitted on \(model.source), n = \(model.n))"
+            return ResponseModel(model)
+        } catch let error as CohortError {
+            throw CommandFailure(error.description)
         }
-        guard let terms = document["terms"] as? [String: Any] else { throw CommandFailure("\(path): has no `terms` object") }
-        let coefficients = try order.map { name -> Double in
-            guard let c = finiteNumber(terms[name]) else { throw CommandFailure("\(path): term \(name) has no finite coefficient") }
-            return c
-        }
-        guard let rows = document["covariance"] as? [Any], rows.count == order.count else {
-            throw CommandFailure("\(path): `covariance` must be a \(order.count)×\(order.count) matrix in `term_order`")
-        }
-        let covariance = try rows.map { row -> [Double] in
-            guard let values = row as? [Any], values.count == order.count else {
-                throw CommandFailure("\(path): `covariance` must be a \(order.count)×\(order.count) matrix in `term_order`")
-            }
-            return try values.map {
-                guard let v = finiteNumber($0) else { throw CommandFailure("\(path): `covariance` holds a value that is not a finite number") }
-                return v
-            }
-        }
-        for i in order.indices {
-            guard covariance[i][i] >= 0 else { throw CommandFailure("\(path): `covariance` has a negative variance for \(order[i])") }
-            for j in order.indices where abs(covariance[i][j] - covariance[j][i]) > 1e-9 * max(1, abs(covariance[i][j])) {
-                throw CommandFailure("\(path): `covariance` is not symmetric")
-            }
-        }
-        return ResponseModel(termOrder: order, coefficients: coefficients, covariance: covariance,
-                             source: (document["source"] as? String).map { "\(path) (fitted on \($0))" } ?? path)
     }
 }

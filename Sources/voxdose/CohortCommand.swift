@@ -1,0 +1,136 @@
+import ArgumentParser
+import CohortStatistics
+import Foundation
+import Reporting
+import VoxelIO
+
+/// `voxdose cohort TABLE.csv --outcome COLUMN`: the study's own statistics on a lesion table
+/// (`voxdose.cohort/1`, CONTRACT.md; rules in Docs/COHORT.md).
+struct Cohort: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cohort statistics of a lesion table: ROC, Mann–Whitney, 2×2 tests, logistic regression (voxdose.cohort/1).")
+
+    @Argument(help: "CSV table with one header row (the lesion table's --csv output works as is).") var table: String
+    @Option(help: "Outcome column.") var outcome: String
+    @Option(help: "Outcome value counted as positive (default: 1 for a 0/1 column, true for a boolean one; required for others).")
+    var positive: String?
+    @Option(help: ArgumentHelp("Predictor columns, comma-separated (default: every numeric or boolean column but the outcome, label, id and *_id).",
+                               valueName: "a,b"))
+    var predictors: ColumnList?
+    @Option(help: ArgumentHelp("Cut-offs by predictor: a=89,b=1.29 (above means greater than the cut-off).", valueName: "a=v,b=w"))
+    var cutoffs: NamedCutoffs?
+    @Option(help: "Write the multivariable fit here as a voxdose.model/1 file (for voxdose plan --model).") var fit: String?
+    @Option(help: "Write the JSON here instead of stdout.") var out: String?
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        try runReportingFailures {
+            try OutputSafety.check(outputs: [out, fit].compactMap { $0 }, inputs: [table])
+            let analysis: CohortAnalysis
+            var model: LogisticModel? = nil
+            do {
+                let data = try DataTable.read(path: table)
+                analysis = try CohortAnalysis(table: data, options: .init(
+                    outcome: outcome, positive: positive, predictors: predictors?.names, cutoffs: cutoffs?.entries ?? []))
+                if let fit {
+                    do { model = try analysis.model(source: table) } catch let error as CohortError {
+                        throw CohortError("\(error.description) (--fit \(fit))")
+                    }
+                }
+            } catch let error as CohortError {
+                throw CommandFailure(error.description)
+            }
+            let document = JSONObject.document(schema: "voxdose.cohort/1", Self.body(analysis))
+            if let fit, let model { try AtomicTextFile.write(model.jsonText(voxdoseVersion: voxdoseVersion), to: fit) }
+            try TextOutput.emit(document.serialized(), to: out)
+        }
+    }
+
+    /// The contract's keys, in its order.
+    static func body(_ analysis: CohortAnalysis) -> JSONObject {
+        var predictors = JSONObject()
+        for p in analysis.predictors {
+            var entry: JSONObject = ["n": .int(p.n)]
+            entry["roc"] = p.roc.map { roc in
+                .object(["auc": .number(roc.auc),
+                         "auc_ci95": roc.ci95.map { .array([.number($0.lower), .number($0.upper)]) } ?? .null,
+                         "direction": .string(roc.direction.rawValue),
+                         "youden_cutoff": .number(roc.youdenCutoff),
+                         "sensitivity": .number(roc.sensitivity),
+                         "specificity": .number(roc.specificity)])
+            } ?? .null
+            entry["mann_whitney_u"] = .number(p.mannWhitney?.u)
+            entry["mann_whitney_p"] = .number(p.mannWhitney?.p)
+            if p.cutoffValue != nil {
+                entry["cutoff"] = p.cutoff.map { cutoff in
+                    let t = cutoff.table
+                    return .object(["value": .number(cutoff.value),
+                                    "table": .object(["above_positive": .int(t.abovePositive), "above_negative": .int(t.aboveNegative),
+                                                      "below_positive": .int(t.belowPositive), "below_negative": .int(t.belowNegative)]),
+                                    "response_above_pct": .number(t.responseAbovePercent),
+                                    "response_below_pct": .number(t.responseBelowPercent),
+                                    "chi2": .number(t.chiSquared), "chi2_p": .number(t.chiSquaredP),
+                                    "chi2_yates_p": .number(t.yatesP), "fisher_p": .number(t.fisherExactP)])
+                } ?? .null
+            }
+            predictors[p.name] = .object(entry)
+        }
+        var univariable = JSONObject()
+        for (index, p) in analysis.predictors.enumerated() {
+            univariable[p.name] = index < analysis.univariable.count ? fitObject(analysis.univariable[index]) : .null
+        }
+        return ["n_rows": .int(analysis.rowsRead), "dropped_rows": .int(analysis.droppedRows), "n_positive": .int(analysis.positives),
+                "outcome": .string(analysis.outcome), "positive": json(analysis.positive),
+                "warnings": .array(analysis.warnings.map(JSONValue.string)),
+                "predictors": .object(predictors),
+                "logistic": .object(["univariable": .object(univariable),
+                                     "multivariable": analysis.multivariable.map(fitObject) ?? .null])]
+    }
+
+    static func fitObject(_ fit: LogisticFit) -> JSONValue {
+        var terms = JSONObject()
+        for term in fit.terms ?? [] {
+            terms[term.name] = .object(["coef": .number(term.coefficient), "se": .number(term.standardError), "z": .number(term.z),
+                                        "p": .number(term.p), "odds_ratio": .number(term.oddsRatio),
+                                        "or_ci95": .array([.number(term.oddsRatioCI95.lower), .number(term.oddsRatioCI95.upper)])])
+        }
+        return .object(["n": .int(fit.n), "converged": .bool(fit.converged), "separation": .bool(fit.separation),
+                        "terms": fit.terms == nil ? .null : .object(terms)])
+    }
+
+    /// The positive value with the type of its column: a number (an integer when whole), a
+    /// boolean or a string.
+    static func json(_ value: OutcomeValue) -> JSONValue {
+        switch value {
+        case .number(let x): return x == x.rounded() && abs(x) < 9e15 ? .int(Int(x)) : .number(x)
+        case .boolean(let b): return .bool(b)
+        case .text(let s): return .string(s)
+        }
+    }
+}
+
+/// Comma-separated column names (`a,b`), each non-empty.
+struct ColumnList: ExpressibleByArgument {
+    var names: [String]
+    init?(argument: String) {
+        names = argument.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !names.contains(where: \.isEmpty) else { return nil }
+    }
+}
+
+/// `name=value` pairs, comma-separated (`dose_mean_gy=89,t_bp=1.29`): names non-empty and
+/// distinct, values finite decimal numbers. Anything else is bad usage (exit 64).
+struct NamedCutoffs: ExpressibleByArgument {
+    var entries: [(name: String, value: Double)]
+    init?(argument: String) {
+        entries = []
+        for item in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, let value = DataTable.number(parts[1]),
+                  !entries.contains(where: { $0.name == parts[0] }) else { return nil }
+            entries.append((parts[0], value))
+        }
+        guard !entries.isEmpty else { return nil }
+    }
+}
