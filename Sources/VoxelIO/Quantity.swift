@@ -42,6 +42,11 @@ public enum Quantity {
         .volume: ["ml": 1, "cc": 1, "cm3": 1, "l": 1000],
     ]
 
+    /// The factor from `unit` (a unit name of `dimension`, any case) to the base unit.
+    public static func factor(of unit: String, in dimension: Dimension) -> Double? {
+        units[dimension]?[unit.lowercased()]
+    }
+
     /// Parses `text` as a `dimension`, in its base unit. A bare number is in `bareUnit` (a unit
     /// name of that dimension, e.g. "mbq"; nil means the base unit).
     /// - Returns: nil when the text does not parse or names a unit of another dimension.

@@ -19,6 +19,11 @@ struct QuantityArgument<Kind: QuantityKind>: ExpressibleByArgument {
         base = value
     }
     static var defaultCompletionKind: CompletionKind { .default }
+    /// The default as `--help` shows it: in the bare unit (`6.204 mm`, `0.8`).
+    var defaultValueDescription: String {
+        guard let unit = Kind.bareUnit, let factor = Quantity.factor(of: unit, in: Kind.dimension) else { return "\(base)" }
+        return "\(base / factor) \(unit)"
+    }
 }
 
 enum ActivityGBq: QuantityKind {
