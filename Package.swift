@@ -93,14 +93,17 @@ let package = Package(
 
         // MARK: - Tests
 
-        .testTarget(name: "VoxelKernelsTests", dependencies: ["VoxelKernels"]),
+        /// What several test targets share (a seeded generator).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+
+        .testTarget(name: "VoxelKernelsTests", dependencies: ["TestSupport", "VoxelKernels"]),
         .testTarget(name: "VoxelIOTests", dependencies: ["VoxelIO", "VoxelKernels", "CNIfTI"]),
-        .testTarget(name: "VOIStatisticsTests", dependencies: ["VOIStatistics", "VoxelKernels"]),
+        .testTarget(name: "VOIStatisticsTests", dependencies: ["TestSupport", "VOIStatistics", "VoxelKernels"]),
         .testTarget(name: "DosimetryTests", dependencies: ["Dosimetry", "VoxelKernels"]),
         .testTarget(name: "PETQuantTests", dependencies: ["PETQuant", "VoxelKernels"]),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
+        .testTarget(name: "ReportingTests", dependencies: ["TestSupport", "Reporting"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Dosimetry", "CohortStatistics"]),
-        .testTarget(name: "CohortStatisticsTests", dependencies: ["CohortStatistics"]),
-        .testTarget(name: "CLITests", dependencies: ["voxdose", "CohortStatistics"]),
+        .testTarget(name: "CohortStatisticsTests", dependencies: ["TestSupport", "CohortStatistics"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "voxdose", "CohortStatistics"]),
     ]
 )

@@ -178,53 +178,6 @@ extension LogisticModel {
         }
     }
 
-    /// The `voxdose.model/1` document, pretty-printed in the project's JSON style (keys in the
-    /// order of Docs/COHORT.md; numbers in the shortest form that reads back to the same Double).
-    public func jsonText(voxdoseVersion: String) -> String {
-        func string(_ s: String) -> String {
-            var out = "\""
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-            return out + "\""
-        }
-        let positiveText: String
-        switch positive {
-        case .number(let value)?: positiveText = value == value.rounded() && abs(value) < 9e15 ? String(Int(value)) : value.description
-        case .boolean(let value)?: positiveText = value ? "true" : "false"
-        case .text(let value)?: positiveText = string(value)
-        case nil: positiveText = "null"
-        }
-        var lines = ["{"]
-        lines.append("  \"schema\": \(string(Self.schema)),")
-        lines.append("  \"voxdose_version\": \(string(voxdoseVersion)),")
-        lines.append("  \"outcome\": \(string(outcome)),")
-        lines.append("  \"positive\": \(positiveText),")
-        lines.append("  \"terms\": {")
-        for (j, name) in termOrder.enumerated() {
-            lines.append("    \(string(name)): \(coefficients[j].description)" + (j + 1 < termOrder.count ? "," : ""))
-        }
-        lines.append("  },")
-        lines.append("  \"term_order\": [" + termOrder.map(string).joined(separator: ", ") + "],")
-        lines.append("  \"covariance\": [")
-        for (i, row) in covariance.enumerated() {
-            lines.append("    [" + row.map(\.description).joined(separator: ", ") + "]" + (i + 1 < covariance.count ? "," : ""))
-        }
-        lines.append("  ],")
-        lines.append("  \"n\": \(n),")
-        lines.append("  \"source\": \(string(source))")
-        lines.append("}")
-        return lines.joined(separator: "\n") + "\n"
-    }
-
     private struct SchemaOnly: Decodable {
         var schema: String?
     }

@@ -41,7 +41,7 @@ struct Cohort: ParsableCommand {
                 throw CommandFailure(error.description)
             }
             let document = JSONObject.document(schema: "voxdose.cohort/1", Self.body(analysis))
-            if let fit, let model { try AtomicTextFile.write(model.jsonText(voxdoseVersion: voxdoseVersion), to: fit) }
+            if let fit, let model { try AtomicTextFile.write(Self.modelDocument(model).serialized(), to: fit) }
             try TextOutput.emit(document.serialized(), to: out)
         }
     }
@@ -96,6 +96,19 @@ struct Cohort: ParsableCommand {
         }
         return .object(["n": .int(fit.n), "converged": .bool(fit.converged), "separation": .bool(fit.separation),
                         "terms": fit.terms == nil ? .null : .object(terms)])
+    }
+
+    /// `voxdose.model/1` (Docs/COHORT.md), keys in the documented order; numbers print in the
+    /// shortest form that reads back to the same Double.
+    static func modelDocument(_ model: LogisticModel) -> JSONObject {
+        var terms = JSONObject()
+        for (name, coefficient) in zip(model.termOrder, model.coefficients) { terms[name] = .number(coefficient) }
+        return JSONObject.document(schema: LogisticModel.schema, [
+            "outcome": .string(model.outcome), "positive": model.positive.map(json) ?? .null, "terms": .object(terms),
+            "term_order": .array(model.termOrder.map(JSONValue.string)),
+            "covariance": .array(model.covariance.map { .array($0.map(JSONValue.number)) }),
+            "n": .int(model.n), "source": .string(model.source),
+        ])
     }
 
     /// The positive value with the type of its column: a number (an integer when whole), a

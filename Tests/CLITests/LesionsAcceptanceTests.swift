@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Black-box acceptance tests of `voxdose lesions`, written from CONTRACT.md ("Conventions for every
 /// command", "voxdose lesions"), Docs/LESIONS.md and REFERENCE.md §5 only. They cover what
@@ -140,7 +141,7 @@ import Testing
 
     static func maskScene() -> MaskScene {
         var s = MaskScene()
-        var rng = SplitMix(seed: 0x5EED_0003)
+        var rng = SplitMix64(seed: 0x5EED_0003)
         let n = s.map.voxelCount
         s.suv = (0..<n).map { _ in Double.random(in: 0, 1, using: &rng) < 0.05 ? .nan : Float(Double.random(in: 0.5, 2.5, using: &rng)) }
         s.labels = [Float](repeating: 0, count: n)
@@ -275,7 +276,7 @@ import Testing
     /// overlapping ellipsoidal lesions with int16 labels from 1 to 32000, then the special lesions.
     static func scaleScene() -> ScaleScene {
         var s = ScaleScene()
-        var rng = SplitMix(seed: 20_260_302)
+        var rng = SplitMix64(seed: 20_260_302)
         let (nx, ny, nz) = (s.grid.dims[0], s.grid.dims[1], s.grid.dims[2])
         let n = s.grid.voxelCount
         s.dose = [Float](repeating: 0, count: n); s.suv = [Float](repeating: 0, count: n)
@@ -452,27 +453,14 @@ import Testing
 
 // MARK: - Helpers
 
-/// SplitMix64: a small seeded generator, so the generated scenes are the same on every run.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 private extension Double {
-    static func random(in low: Double, _ high: Double, using rng: inout SplitMix) -> Double {
+    static func random(in low: Double, _ high: Double, using rng: inout SplitMix64) -> Double {
         Double.random(in: low..<high, using: &rng)
     }
 }
 
 /// A standard normal deviate (Box–Muller).
-private func gaussian(_ rng: inout SplitMix) -> Double {
+private func gaussian(_ rng: inout SplitMix64) -> Double {
     let u = Double.random(in: Double.leastNonzeroMagnitude..<1, using: &rng), v = Double.random(in: 0..<1, using: &rng)
     return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CohortStatistics
+import TestSupport
 
 /// Rows of a 2×2 table as (x, outcome): a positives and b negatives at x = 1, c positives and
 /// d negatives at x = 0.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CohortStatistics
+import TestSupport
 
 /// ψ(x₊, x₋) = 1, ½, 0 for >, =, <.
 private func psi(_ positive: Double, _ negative: Double) -> Double {

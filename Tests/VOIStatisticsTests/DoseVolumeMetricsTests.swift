@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VOIStatistics
+import TestSupport
 
 /// Dose-volume metrics on small arrays, expected values worked out by hand.
 @Suite struct DoseVolumeMetricsTests {

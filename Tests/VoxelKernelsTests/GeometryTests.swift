@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VoxelKernels
+import TestSupport
 
 // MARK: - Independent matrix helpers (plain [[Double]], Gauss–Jordan with partial pivoting)
 

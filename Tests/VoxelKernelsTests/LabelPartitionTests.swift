@@ -1,5 +1,6 @@
 import Testing
 @testable import VoxelKernels
+import TestSupport
 
 /// Brute-force grouping: one entry per distinct non-zero label (ascending), finite values in
 /// voxel order and the count of non-finite voxels.

@@ -1,5 +1,6 @@
 import Testing
 @testable import VoxelKernels
+import TestSupport
 
 @Suite struct OrderStatisticsPercentileTests {
     static let standardQs: [Double] = [0, 0.1, 2, 5, 12.5, 25, 33.3, 50, 62.5, 66.7, 75, 95, 97.5, 98, 99.9, 100]

@@ -1,5 +1,6 @@
 import Testing
 @testable import VoxelKernels
+import TestSupport
 
 @Suite struct ReductionsTests {
     @Test(arguments: [0, 1, 2, 7, 8, 9, 15, 16, 17, 63, 1001, 4099, 100_003])

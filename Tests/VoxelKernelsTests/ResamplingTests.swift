@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VoxelKernels
+import TestSupport
 
 @Suite struct ResamplingTests {
     /// Per-voxel reference: x = T·(i, j, k, 1), p = S⁻¹·x with S⁻¹ from Gauss–Jordan,
