@@ -4,16 +4,16 @@ import CohortStatistics
 extension ResponseModel {
     /// The default model, derived from the ARTE-MISO abstract's figures (Soydal et al., Clin Nucl
     /// Med 2025): logit P = b0 + b1·dose_mean_gy + b2·hypoxic. Group probabilities of the grouped
-    /// model behind it: non-hypoxic/high dose 0.930, non-hypoxic/low 0.779,
-    /// hypoxic/high 0.706, hypoxic/low 0.390.
+    /// model behind it (solved group sizes in brackets): non-hypoxic/high dose 0.930 [29.6],
+    /// non-hypoxic/low 0.798 [5.3], hypoxic/high 0.683 [11.7], hypoxic/low 0.390 [7.4].
     public static let arteMiso = ResponseModel(try! LogisticModel(
         outcome: "responder", positive: .number(1),
         termOrder: ["intercept", "dose_mean_gy", "hypoxic"],
-        coefficients: [-1.0097316394517966, 0.033658596008888535, -1.7095358091918442],
+        coefficients: [-0.7135654754809495, 0.03088680224272913, -1.8186058939452234],
         covariance: [
-            [2.1686362130248495, -0.023703100514927074, -0.13418430936364134],
-            [-0.023703100514927074, 0.00030269301162807923, -0.0022772294990253037],
-            [-0.13418430936364134, -0.0022772294990253037, 0.49596125666049523],
+            [3.9261684460797213, -0.03761990646058687, -0.5111760586814326],
+            [-0.03761990646058687, 0.00039682069955510903, 0.001598028799553979],
+            [-0.5111760586814326, 0.001598028799553979, 0.5991390851105691],
         ],
         n: 54,
         source: "ARTE-MISO default: derived from the published group rates (Soydal et al., Clin Nucl Med 2025; Docs/PLANNING.md)"))

@@ -73,8 +73,15 @@ public enum Quantity {
         let table = units[dimension] ?? [:]
         if unit.isEmpty {
             guard let bareUnit else { return number }
-            return table[bareUnit.lowercased()].map { number * $0 }
+            return table[bareUnit.lowercased()].map { scaled(number, by: $0) }
         }
-        return table[unit].map { number * $0 }
+        return table[unit].map { scaled(number, by: $0) }
+    }
+
+    /// number × factor, as number / n when the factor is 1/n (`35%` is 35/100 = 0.35 exactly
+    /// rounded, where 35 × 0.01 gives 0.35000000000000003).
+    static func scaled(_ number: Double, by factor: Double) -> Double {
+        let inverse = (1 / factor).rounded()
+        return factor < 1 && abs(1 / factor - inverse) <= 1e-9 * inverse ? number / inverse : number * factor
     }
 }

@@ -58,12 +58,12 @@ struct Lesions: ParsableCommand {
             throw ValidationError("give --\(name)-label or --\(name)-mask, not both")
         }
         if !(dvhBin.base > 0) { throw ValidationError("--dvh-bin must be positive") }
-        if let alpha = eudAlpha, !(alpha > 0) { throw ValidationError("--eud-alpha must be positive") }
+        if let alpha = eudAlpha, !(alpha > 0 && alpha.isFinite) { throw ValidationError("--eud-alpha must be a positive finite number") }
         if !(suvpeakRadius.base > 0) { throw ValidationError("--suvpeak-radius must be positive") }
         for (name, value) in [("--hypoxia-cutoff", hypoxiaCutoff), ("--hypoxic-volume-cutoff", hypoxicVolumeCutoff),
                               ("--bed-alpha-beta", bedAlphaBeta.base), ("--bed-repair-half-time", bedRepairHalfTime.base),
-                              ("--half-life", halfLife.base)] where !(value > 0) {
-            throw ValidationError("\(name) must be positive")
+                              ("--half-life", halfLife.base)] where !(value > 0 && value.isFinite) {
+            throw ValidationError("\(name) must be a positive finite number")
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dosimetry
 import Foundation
 import PETQuant
 import Planning
@@ -58,10 +59,11 @@ struct Plan: ParsableCommand {
         if lungShunt == nil, let given = prescriptionOptions.first(where: \.1) {
             throw ValidationError("\(given.0) needs --lung-shunt")
         }
+        guard hypoxiaCutoff.isFinite else { throw ValidationError("--hypoxia-cutoff must be a finite number") }
         for (value, name) in [(lungMass?.base, "--lung-mass"), (tumourMass?.base, "--tumour-mass"),
                               (normalLiverMass?.base, "--normal-liver-mass"), (tnr, "--tnr"), (weight?.base, "--weight"),
                               (height?.base, "--height"), (liverVolume?.base, "--liver-volume"), (activity?.base, "--activity")] {
-            if let value, !(value > 0) { throw ValidationError("\(name) must be positive") }
+            if let value, !(value > 0 && value.isFinite) { throw ValidationError("\(name) must be a positive finite number") }
         }
         for (value, name) in [(lungLimit?.base, "--lung-limit"), (normalLiverLimit?.base, "--normal-liver-limit"),
                               (normalLiverDose?.base, "--normal-liver-dose"), (tumourVolume?.base, "--tumour-volume")] {
@@ -108,6 +110,10 @@ struct Plan: ParsableCommand {
                 parameters["lung_limit_gy"] = .number(limits.lungLimitGy)
                 parameters["normal_liver_limit_gy"] = .number(limits.normalLiverLimitGy)
                 parameters["microspheres"] = .string(spheres.rawValue)
+                parameters["dose_factor_j_per_gbq"] = .number(Y90.doseFactorJPerGBq)
+            }
+            if model == nil && hypoxiaCutoff != 1.29 {
+                warnings.append("the default model's hypoxic term was derived at T/BP > 1.29; with --hypoxia-cutoff \(hypoxiaCutoff) its predictions are outside what it was derived for")
             }
             if let path = lesions {
                 let table = try LesionTable.read(path)
@@ -118,6 +124,7 @@ struct Plan: ParsableCommand {
                     body["prescription"] = .object(try prescription(table, planned, model: responseModel, limits: limits,
                                                                     path: path, warnings: &warnings))
                     parameters["activity_gbq"] = .number(activity.map { $0.base / 1e9 } ?? table.activityGBq)
+                    parameters["normal_liver_dose_reference_gy"] = .number(normalLiverDose?.base ?? table.normalLiverDoseGy)
                 }
             }
             if partition, let tumourMass, let normalLiverMass, let tnr {
@@ -133,12 +140,17 @@ struct Plan: ParsableCommand {
                 let area = BodyMetrics.bodySurfaceAreaDuBoisM2(weightKg: weight.base, heightM: height.base)
                 let method = BodySurfaceAreaMethod(bodySurfaceAreaM2: area, tumourVolumeML: tumourVolume.base,
                                                    liverVolumeML: liverVolume.base, lungShuntFraction: f)
+                guard area - 0.2 + method.tumourInvolvement > 0 else {
+                    throw CommandFailure("BSA method: BSA \(String(format: "%.3f", area)) m² from --weight and --height gives no positive activity")
+                }
                 body["bsa"] = .object([
                     "bsa_m2": .number(area), "tumour_involvement": .number(method.tumourInvolvement),
                     "activity_gbq": .number(method.activityGBq), "lung_shunt_reduction": .number(method.lungShuntReduction),
                     "binding_constraint": method.activityGBq == nil ? .string(BindingConstraint.lungShunt.rawValue) : .null,
                 ])
-                if method.activityGBq == nil { warnings.append("BSA method: lung shunt \(f * 100) % is above 20 %: no resin treatment") }
+                if method.activityGBq == nil {
+                    warnings.append("BSA method: lung shunt \(String(format: "%.4g", f * 100)) % is above 20 %: no resin treatment")
+                }
             }
             body["parameters"] = .object(parameters)
             body["warnings"] = .array(warnings.map(JSONValue.string))
@@ -161,7 +173,8 @@ struct Plan: ParsableCommand {
         let dose = terms[ResponseModel.doseTerm]
         let group = DoseHypoxiaGroup(doseMeanGy: dose, tBP: tBP, doseCutoffGy: doseCutoff.base, hypoxiaCutoff: hypoxiaCutoff)
         var notes: [String] = []
-        let missing = model.missingTerms(terms)
+        // `hypoxic` comes from t_bp: name what the table lacks.
+        let missing = model.missingTerms(terms).map { $0 == "hypoxic" && tBP == nil ? "t_bp (for hypoxic)" : $0 }
         if !missing.isEmpty { notes.append("the model needs \(missing.joined(separator: ", ")), missing for this lesion") }
         let prediction = model.predict(terms)
         var needed: Double?
@@ -190,6 +203,10 @@ struct Plan: ParsableCommand {
         }
         guard let dNL = normalLiverDose?.base ?? table.normalLiverDoseGy else {
             throw CommandFailure("\(path): no normal-liver dose (references.normal_liver_dose_mean_gy is absent); give --normal-liver-dose")
+        }
+        guard a0 > 0 else { throw CommandFailure("\(path): parameters.activity_gbq is \(a0), not a positive activity; give --activity") }
+        guard dNL >= 0 else {
+            throw CommandFailure("\(path): references.normal_liver_dose_mean_gy is \(dNL) Gy, a negative dose; give --normal-liver-dose")
         }
         let rx = TablePrescription(referenceActivityGBq: a0, normalLiverDoseAtReferenceGy: dNL, limits: limits)
         let known = Set(planned.map(\.lesion.label))

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+/// Cases an independent review of `voxdose plan` found unguarded (each was exit 0 with a wrong
+/// or silent result before the fix).
+@Suite struct PlanReviewTests {
+    private func table(_ body: String) throws -> String {
+        let url = temporaryFolder().appendingPathComponent("lesions.json")
+        try #"{"schema": "voxdose.lesions/1", "lesions": [\#(body)]}"#.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    @Test func nonPositiveActivityOrNegativeNormalLiverDoseInTheTable() throws {
+        let lesion = #"{"label": 1, "dose": {"mean_gy": 60}, "t_bp": 1.1}"#
+        for (parameters, option) in [(#""parameters": {"activity_gbq": -1}, "references": {"normal_liver_dose_mean_gy": 20}"#, "--activity"),
+                                     (#""parameters": {"activity_gbq": 0}, "references": {"normal_liver_dose_mean_gy": 20}"#, "--activity"),
+                                     (#""parameters": {"activity_gbq": 1.5}, "references": {"normal_liver_dose_mean_gy": -2}"#, "--normal-liver-dose")] {
+            let url = temporaryFolder().appendingPathComponent("t.json")
+            try #"{"schema": "voxdose.lesions/1", "lesions": [\#(lesion)], \#(parameters)}"#.write(to: url, atomically: true, encoding: .utf8)
+            let r = voxdose(["plan", url.path, "--lung-shunt", "0.08"])
+            #expect(r.status == 1 && r.stderr.hasPrefix("error: ") && r.stderr.contains(option) && r.stdout.isEmpty, "\(r.stderr)")
+        }
+    }
+
+    @Test func nonFiniteOptionsAreBadUsage() throws {
+        let path = try table(#"{"label": 1, "dose": {"mean_gy": 60}, "t_bp": 1.5}"#)
+        #expect(voxdose(["plan", path, "--hypoxia-cutoff", "nan"]).status == 64)
+        #expect(voxdose(["plan", "--partition", "--tumour-mass", "0.2", "--normal-liver-mass", "1.3", "--tnr", "inf",
+                         "--lung-shunt", "0.08"]).status == 64)
+    }
+
+    @Test func notesNameWhatTheTableLacksAndAnotherCutoffWarns() throws {
+        let path = try table(#"{"label": 6, "dose": {"mean_gy": 50}}"#)
+        let r = voxdose(["plan", path])
+        let lesion = try #require((r.json["lesions"] as? [[String: Any]])?.first)
+        #expect((lesion["response_note"] as? String)?.contains("t_bp") == true, "\(lesion)")
+        #expect((r.json["warnings"] as? [String])?.isEmpty == true)
+        let other = voxdose(["plan", path, "--hypoxia-cutoff", "1.4"])
+        #expect((other.json["warnings"] as? [String])?.contains { $0.contains("1.29") } == true)
+    }
+
+    /// `35%` is 35/100 = 0.35 exactly rounded (35 × 0.01 would print 0.35000000000000003).
+    @Test func percentagesAreExact() throws {
+        let r = voxdose(["plan", "--partition", "--tumour-mass", "0.2", "--normal-liver-mass", "1.3", "--tnr", "3",
+                         "--lung-shunt", "35%"])
+        #expect(((r.json["parameters"] as? [String: Any])?["lung_shunt"] as? Double) == 0.35)
+        #expect(r.stdout.contains("\"lung_shunt\": 0.35,"))
+    }
+
+    @Test func bodySurfaceAreaWithNoPositiveActivityIsAnError() {
+        let r = voxdose(["plan", "--bsa", "--weight", "3kg", "--height", "50cm", "--tumour-volume", "0", "--liver-volume", "100",
+                         "--lung-shunt", "0.05"])
+        #expect(r.status == 1 && r.stderr.hasPrefix("error: "), "\(r.stderr)")
+    }
+}
