@@ -16,7 +16,9 @@ struct Plan: ParsableCommand {
 
     @Argument(help: "A lesion table (voxdose.lesions/1 JSON) from `voxdose lesions`.") var lesions: String?
     @Option(help: "Dose cut-off on dose.mean_gy, Gy (strict: above means greater).") var doseCutoff: QuantityArgument<DoseGray> = .init(argument: "89")!
-    @Option(help: "Hypoxia cut-off on t_bp (strict); `hypoxic` is recomputed with it.") var hypoxiaCutoff = 1.29
+    /// The ARTE-MISO cut-off, at which the default model's hypoxic term was derived.
+    static let arteMisoHypoxiaCutoff = 1.29
+    @Option(help: "Hypoxia cut-off on t_bp (strict); `hypoxic` is recomputed with it.") var hypoxiaCutoff = Self.arteMisoHypoxiaCutoff
     @Option(help: "A response model (voxdose.model/1 from `voxdose cohort --fit`); default: the ARTE-MISO model.") var model: String?
     @Option(help: "Target response probability for the dose needed (0.8 or 80%).") var targetResponse: QuantityArgument<Fraction> = .init(argument: "0.8")!
 
@@ -112,7 +114,7 @@ struct Plan: ParsableCommand {
                 parameters["microspheres"] = .string(spheres.rawValue)
                 parameters["dose_factor_j_per_gbq"] = .number(Y90.doseFactorJPerGBq)
             }
-            if model == nil && hypoxiaCutoff != 1.29 {
+            if model == nil && hypoxiaCutoff != Self.arteMisoHypoxiaCutoff {
                 warnings.append("the default model's hypoxic term was derived at T/BP > 1.29; with --hypoxia-cutoff \(hypoxiaCutoff) its predictions are outside what it was derived for")
             }
             if let path = lesions {
