@@ -131,7 +131,7 @@ struct VoxDoseBench: ParsableCommand {
         // hypoxic volume) for 50 spherical lesions of 5–20 mm radius at deterministic places.
         let lesions = Self.sphericalLesions(count: 50, grid: volume.geometry)
         stages["lesion_uptake_50"] = time(bytes: bytes) {
-            _ = LesionUptake.metrics(suv: volume.voxels, geometry: volume.geometry, labels: lesions, excluding: [],
+            _ = LesionUptake.metrics(suv: volume.voxels, geometry: volume.geometry, regions: LabelRegions(lesions), excluding: [],
                                      references: .init(muscleMean: 1, bloodPoolMean: 1), settings: .init())
         }
         let scratch = FileManager.default.temporaryDirectory.path + "/voxdose-bench-\(getpid())"

@@ -46,23 +46,28 @@ public enum LesionUptake {
         public var hypoxicFraction: Double?
     }
 
-    /// SUVmean of the finite voxels where `mask` is non-zero; nil when there is none.
-    public static func regionMean(_ suv: [Float], mask: [Int32]) -> Double? {
-        let (sum, voxels, nonFinite) = Reductions.maskedSum(suv, mask: mask)
-        return voxels > nonFinite ? sum / Double(voxels - nonFinite) : nil
+    /// SUVmean of the finite voxels of a region (a reference label's or a mask's voxels, from
+    /// ``LabelRegions``); nil when none is finite.
+    public static func regionMean(_ suv: [Float], voxels: ArraySlice<Int>) -> Double? {
+        Reductions.meanAndSD(suv, at: voxels)?.mean
     }
 
-    /// Metrics for every non-zero label of `labels` except `excluded` (reference labels).
+    /// SUVmean of the finite voxels where `mask` is non-zero; nil when there is none.
+    public static func regionMean(_ suv: [Float], mask: [Int32]) -> Double? {
+        regionMean(suv, voxels: LabelRegions(mask).allVoxels)
+    }
+
+    /// Metrics for every region of `regions` (the lesion label image's) except `excluded`
+    /// (reference labels).
     ///
     /// SUVmax, SUVmean and SD (population) over the lesion's finite voxels; SUVpeak = the
     /// highest mean over a sphere of `peakRadiusMM` centred on each finite lesion voxel, the
     /// sphere's finite voxels counted inside or outside the lesion (``SphereMeans``).
-    public static func metrics(suv: [Float], geometry: GridGeometry, labels: [Int32], excluding excluded: Set<Int32>,
+    public static func metrics(suv: [Float], geometry: GridGeometry, regions: LabelRegions, excluding excluded: Set<Int32>,
                                references: References, settings: Settings) -> [Metrics] {
-        let groups = LabelPartition.indices(of: labels)
         var results: [Metrics] = []
-        for (r, label) in groups.labels.enumerated() where !excluded.contains(label) {
-            let members = groups.indices[groups.offsets[r]..<groups.offsets[r + 1]]
+        for (r, label) in regions.labels.enumerated() where !excluded.contains(label) {
+            let members = regions.voxels(ofRegion: r)
             let finite = members.filter { suv[$0].isFinite }
             let values = finite.map { suv[$0] }
             let (sum, _, maximum) = values.withUnsafeBufferPointer { Reductions.sumMinMax($0) }

@@ -158,13 +158,14 @@ public enum PercistResponse {
         return result
     }
 
-    /// Mean and population SD of the finite values where `mask` is non-zero (a reference region);
-    /// nil when there is none. The mean is ``LesionUptake/regionMean(_:mask:)``'s.
+    /// Mean and population SD of the finite values of a reference region (a label's or a mask's
+    /// voxels, from ``LabelRegions``); nil when none is finite.
+    public static func regionMeanAndSD(_ sul: [Float], voxels: ArraySlice<Int>) -> (mean: Double, sd: Double)? {
+        Reductions.meanAndSD(sul, at: voxels).map { ($0.mean, $0.sd) }
+    }
+
+    /// Mean and population SD of the finite values where `mask` is non-zero; nil when none is.
     public static func regionMeanAndSD(_ sul: [Float], mask: [Int32]) -> (mean: Double, sd: Double)? {
-        guard let mean = LesionUptake.regionMean(sul, mask: mask) else { return nil }
-        var values: [Float] = []
-        for (v, m) in zip(sul, mask) where m != 0 && v.isFinite { values.append(v) }
-        let squares = values.withUnsafeBufferPointer { Reductions.sumOfSquaredDeviations($0, mean: mean) }
-        return (mean, (squares / Double(values.count)).squareRoot())
+        regionMeanAndSD(sul, voxels: LabelRegions(mask).allVoxels)
     }
 }

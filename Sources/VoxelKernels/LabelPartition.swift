@@ -1,13 +1,15 @@
-/// Voxel values grouped by region, whatever the number of regions: one SIMD pass over the
-/// label image finds the labelled voxels (``LabelForeground``), then a counting pass and a
-/// scatter pass over those voxels only copy each finite value into its region's contiguous
-/// slice. Background voxels are read once, 32 at a time, and never looked up.
+import Dispatch
+
+/// Voxel values grouped by region, whatever the number of regions: the finite values of each
+/// region of a ``LabelRegions`` (one SIMD scan of the label image, then passes over the
+/// labelled voxels only) gathered into one contiguous slice per region. Background voxels are
+/// read once, 32 at a time, and never looked up.
 ///
-/// Within a region, values keep voxel order (chunks are contiguous and written in chunk
-/// order), so every per-region result computed from ``values`` is identical at any thread
-/// count. Label 0 is background and forms no region. Complexity O(N) for the scan plus
-/// O(F + L) for F labelled voxels and a label range L ≤ ``denseLabelRangeLimit``; wider label
-/// ranges fall back to a sorted table of distinct labels and O(F log R) lookups for R regions.
+/// Within a region, values keep voxel order, so every per-region result computed from
+/// ``values`` is identical at any thread count. Label 0 is background and forms no region.
+/// Complexity O(N) for the scan plus O(F + L) for F labelled voxels and a label range
+/// L ≤ ``denseLabelRangeLimit``; wider label ranges fall back to a sorted table of distinct
+/// labels and O(F log R) lookups for R regions.
 public struct LabelPartition: Sendable {
     /// Region labels in ascending order (`[nil]` for a whole-volume partition).
     public let labels: [Int32?]
@@ -48,123 +50,66 @@ public struct LabelPartition: Sendable {
     /// One region per distinct non-zero label in `labels` (same length as `values`).
     public init(values: [Float], labels: [Int32]) {
         precondition(values.count == labels.count, "values and labels must have the same length")
-        let foreground = LabelForeground(labels)
-        let slotCount = foreground.table.slotCount
-        // Counting pass over the labelled voxels: finite and non-finite counts per slot, per chunk.
-        struct Counts { var finite: [Int]; var nonFinite: [Int] }
-        let counts = foreground.mapChunks { chunk -> Counts in
-            var c = Counts(finite: [Int](repeating: 0, count: slotCount), nonFinite: [Int](repeating: 0, count: slotCount))
-            values.withUnsafeBufferPointer { v in
-                foreground.forEachVoxel(inChunk: chunk, labels: labels) { i, slot in
-                    if v[i].isFinite { c.finite[slot] += 1 } else { c.nonFinite[slot] += 1 }
+        self.init(values: values, regions: LabelRegions(labels))
+    }
+
+    /// One region per region of `regions` (built from a label image on the grid of `values`):
+    /// its finite values, gathered in voxel order, regions in parallel.
+    public init(values: [Float], regions: LabelRegions) {
+        let regionCount = regions.labels.count
+        var finiteCounts = [Int](repeating: 0, count: regionCount)
+        values.withUnsafeBufferPointer { v in
+            let base = UncheckedSendable(v)
+            finiteCounts.withUnsafeMutableBufferPointer { counts in
+                let out = UncheckedSendable(counts)
+                DispatchQueue.concurrentPerform(iterations: regionCount) { r in
+                    out.value[r] = regions.voxels(ofRegion: r).reduce(0) { $0 + (base.value[$1].isFinite ? 1 : 0) }
                 }
             }
-            return c
-        }
-        // Regions: slots with any voxel, ascending label order (slots are in label order).
-        var regionOfSlot = [Int](repeating: -1, count: slotCount)
-        var regionLabels: [Int32?] = [], finiteCounts: [Int] = [], nonFiniteCounts: [Int] = []
-        for slot in 0..<slotCount {
-            let f = counts.reduce(0) { $0 + $1.finite[slot] }
-            let n = counts.reduce(0) { $0 + $1.nonFinite[slot] }
-            guard f + n > 0 else { continue }
-            regionOfSlot[slot] = regionLabels.count
-            regionLabels.append(foreground.table.label(ofSlot: slot))
-            finiteCounts.append(f)
-            nonFiniteCounts.append(n)
         }
         var offsets = [0]
         for f in finiteCounts { offsets.append(offsets.last! + f) }
-        // Write cursors: region r, chunk c starts after chunks 0..<c of region r.
-        var cursors = [[Int]](repeating: [Int](repeating: 0, count: slotCount), count: counts.count)
-        for slot in 0..<slotCount where regionOfSlot[slot] >= 0 {
-            var next = offsets[regionOfSlot[slot]]
-            for c in 0..<counts.count {
-                cursors[c][slot] = next
-                next += counts[c].finite[slot]
-            }
-        }
-        // Scatter pass over the labelled voxels.
-        let total = offsets.last!
+        let total = offsets.last!, starts = offsets
         let grouped = [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
             let out = UncheckedSendable(buffer)
-            _ = foreground.mapChunks { chunk in
-                var cursor = cursors[chunk]
-                values.withUnsafeBufferPointer { v in
-                    foreground.forEachVoxel(inChunk: chunk, labels: labels) { i, slot in
-                        guard v[i].isFinite else { return }
-                        out.value[cursor[slot]] = v[i]
-                        cursor[slot] += 1
+            values.withUnsafeBufferPointer { v in
+                let base = UncheckedSendable(v)
+                DispatchQueue.concurrentPerform(iterations: regionCount) { r in
+                    var next = starts[r]
+                    for i in regions.voxels(ofRegion: r) where base.value[i].isFinite {
+                        out.value[next] = base.value[i]
+                        next += 1
                     }
                 }
             }
             initialized = total
         }
-        self.labels = regionLabels
+        self.labels = regions.labels.map(Optional.some)
         self.finiteCounts = finiteCounts
-        self.nonFiniteCounts = nonFiniteCounts
+        self.nonFiniteCounts = (0..<regionCount).map { regions.offsets[$0 + 1] - regions.offsets[$0] - finiteCounts[$0] }
         self.offsets = offsets
         self.values = grouped
     }
 }
 
 extension LabelPartition {
-    /// Voxels per non-zero label (the foreground scan, then one lookup per labelled voxel).
-    public static func counts(of labels: [Int32]) -> [Int32: Int] {
-        let (foreground, slots) = slotCounts(labels)
-        var result: [Int32: Int] = [:]
-        for slot in slots.indices where slots[slot] > 0 { result[foreground.table.label(ofSlot: slot)] = slots[slot] }
-        return result
-    }
+    /// Voxels per non-zero label.
+    public static func counts(of labels: [Int32]) -> [Int32: Int] { LabelRegions(labels).counts }
 
-    /// Voxel indices grouped by label (ascending; label 0 excluded), in voxel order within a
-    /// label.
-    public static func indices(of labels: [Int32]) -> (labels: [Int32], offsets: [Int], indices: [Int]) {
-        let (foreground, slots) = slotCounts(labels)
-        var present: [Int32] = [], offsets = [0], cursor = [Int](repeating: -1, count: slots.count)
-        for slot in slots.indices where slots[slot] > 0 {
-            present.append(foreground.table.label(ofSlot: slot))
-            cursor[slot] = offsets.last!
-            offsets.append(offsets.last! + slots[slot])
-        }
-        var indices = [Int](repeating: 0, count: offsets.last!)
-        for chunk in foreground.chunkRanges.indices {
-            foreground.forEachVoxel(inChunk: chunk, labels: labels) { i, slot in
-                indices[cursor[slot]] = i
-                cursor[slot] += 1
-            }
-        }
-        return (present, offsets, indices)
-    }
-
-    /// Per non-zero label, Σ wᵢ·vᵢ / Σ wᵢ over the voxels whose value is finite (a mass-weighted
-    /// mean when w is the density): one pass over the labelled voxels, Float64 sums, no copies
-    /// of the volume. Labels with no finite value are absent.
-    public static func weightedMeans(_ values: [Float], weights: [Float], labels: [Int32]) -> [Int32: Double] {
-        precondition(values.count == weights.count && values.count == labels.count)
-        let foreground = LabelForeground(labels)
-        var weighted = [Double](repeating: 0, count: foreground.table.slotCount), total = weighted
-        for chunk in foreground.chunkRanges.indices {
-            foreground.forEachVoxel(inChunk: chunk, labels: labels) { i, slot in
-                guard values[i].isFinite else { return }
-                weighted[slot] += Double(weights[i]) * Double(values[i])
-                total[slot] += Double(weights[i])
-            }
-        }
+    /// Per region, Σ wᵢ·vᵢ / Σ wᵢ over the voxels whose value is finite (a mass-weighted mean
+    /// when w is the density): Float64 sums over the region's voxels only, no copies of the
+    /// volume. Labels with no finite value are absent.
+    public static func weightedMeans(_ values: [Float], weights: [Float], regions: LabelRegions) -> [Int32: Double] {
+        precondition(values.count == weights.count)
         var result: [Int32: Double] = [:]
-        for slot in total.indices where total[slot] > 0 { result[foreground.table.label(ofSlot: slot)] = weighted[slot] / total[slot] }
-        return result
-    }
-
-    /// The foreground and the voxel count of each of its table's slots.
-    private static func slotCounts(_ labels: [Int32]) -> (LabelForeground, [Int]) {
-        let foreground = LabelForeground(labels)
-        let perChunk = foreground.mapChunks { chunk -> [Int] in
-            var counts = [Int](repeating: 0, count: foreground.table.slotCount)
-            foreground.forEachVoxel(inChunk: chunk, labels: labels) { _, slot in counts[slot] += 1 }
-            return counts
+        for (r, label) in regions.labels.enumerated() {
+            var weighted = 0.0, total = 0.0
+            for i in regions.voxels(ofRegion: r) where values[i].isFinite {
+                weighted += Double(weights[i]) * Double(values[i])
+                total += Double(weights[i])
+            }
+            if total > 0 { result[label] = weighted / total }
         }
-        let counts = (0..<foreground.table.slotCount).map { slot in perChunk.reduce(0) { $0 + $1[slot] } }
-        return (foreground, counts)
+        return result
     }
 }

@@ -78,6 +78,20 @@ enum Inputs {
         LabelPartition.counts(of: try integerLabels(NIfTIFile(path: path)))
     }
 
+    /// The `resampling` entries of a resampled label image: per label, its voxels on its own
+    /// grid (`voxels_before`) and on the map grid (`voxels_after`).
+    static func labelResampling(_ path: String, after regions: LabelRegions) throws -> [(String, JSONValue)] {
+        let before = try labelCounts(path), after = regions.counts
+        return Set(before.keys).union(after.keys).sorted().map { label in
+            (String(label), .object(["voxels_before": .int(before[label] ?? 0), "voxels_after": .int(after[label] ?? 0)]))
+        }
+    }
+
+    /// The `resampling` entry of a resampled mask: its non-zero voxels on each grid.
+    static func maskResampling(_ path: String, after mask: LabelRegions) throws -> JSONValue {
+        .object(["voxels_before": .int(try labelCounts(path).values.reduce(0, +)), "voxels_after": .int(mask.indices.count)])
+    }
+
     /// Frame 0 of a label image as exact integers: integer datatypes directly, others through
     /// the Float values, refusing any that is not a whole number.
     private static func integerLabels(_ file: NIfTIFile) throws -> [Int32] {

@@ -83,29 +83,20 @@ struct Lesions: ParsableCommand {
             }
             let mapPath = dose ?? suv!
 
-            // Labels and reference masks, with resampling counts.
+            // Labels and reference masks, with resampling counts; one LabelRegions per image.
             var resampling = JSONObject()
             let labelFile = try Inputs.labels(labels, onto: grid, gridOf: mapPath, resample: resampleLabels)
+            let regions = LabelRegions(labelFile.labels)
             if labelFile.resampled {
-                let before = try Inputs.labelCounts(labels)
-                let after = LabelPartition.counts(of: labelFile.labels)
-                for label in Set(before.keys).union(after.keys).sorted() {
-                    resampling[String(label)] = .object(["voxels_before": .int(before[label] ?? 0), "voxels_after": .int(after[label] ?? 0)])
-                }
+                for (key, value) in try Inputs.labelResampling(labels, after: regions) { resampling[key] = value }
             }
-            func mask(_ path: String?, key: String) throws -> [Int32]? {
-                guard let path else { return nil }
-                let m = try Inputs.labels(path, onto: grid, gridOf: mapPath, resample: resampleLabels)
-                if m.resampled {
-                    let before = try Inputs.labelCounts(path).filter { $0.key != 0 }.values.reduce(0, +)
-                    resampling[key] = .object(["voxels_before": .int(before), "voxels_after": .int(m.labels.reduce(0) { $0 + ($1 != 0 ? 1 : 0) })])
-                }
-                return m.labels
-            }
-            let labelImage = labelFile.labels
-            func region(_ label: Int32?, _ maskPath: String?, key: String) throws -> [Int32]? {
-                if let label { return labelImage.map { $0 == label ? 1 : 0 } }
-                return try mask(maskPath, key: key)
+            func region(_ label: Int32?, _ maskPath: String?, key: String) throws -> ArraySlice<Int>? {
+                if let label { return regions.voxels(ofLabel: label) }
+                guard let maskPath else { return nil }
+                let m = try Inputs.labels(maskPath, onto: grid, gridOf: mapPath, resample: resampleLabels)
+                let mask = LabelRegions(m.labels)
+                if m.resampled { resampling[key] = try Inputs.maskResampling(maskPath, after: mask) }
+                return mask.allVoxels
             }
             let muscle = try region(muscleLabel, muscleMask, key: "muscle_mask")
             let bloodPool = try region(bloodPoolLabel, bloodPoolMask, key: "blood_pool_mask")
@@ -113,9 +104,9 @@ struct Lesions: ParsableCommand {
 
             // References.
             var references = JSONObject()
-            func referenceMean(_ map: ScalarVolume?, _ region: [Int32]?, name: String, option: String) throws -> Double? {
+            func referenceMean(_ map: ScalarVolume?, _ region: ArraySlice<Int>?, name: String, option: String) throws -> Double? {
                 guard let map, let region else { return nil }
-                guard let mean = LesionUptake.regionMean(map.voxels, mask: region) else {
+                guard let mean = LesionUptake.regionMean(map.voxels, voxels: region) else {
                     throw CommandFailure("\(option): the \(name) reference region has no finite voxel in the map")
                 }
                 return mean
@@ -130,8 +121,8 @@ struct Lesions: ParsableCommand {
             // Lesions: every non-zero label but the reference labels.
             let excluded = Set([muscleLabel, bloodPoolLabel, normalLiverLabel].compactMap { $0 })
             let lesionNames = try names.map { try Self.readNames($0) } ?? [:]
-            let geometric = LabelPartition.counts(of: labelImage)
-            let lesionLabels = geometric.keys.filter { $0 != 0 && !excluded.contains($0) }.sorted()
+            let geometric = regions.counts
+            let lesionLabels = regions.labels.filter { !excluded.contains($0) }
 
             var doseBlocks: [Int32: JSONObject] = [:]
             var dvhRows: [(Int32, Double, Double)] = []
@@ -139,10 +130,10 @@ struct Lesions: ParsableCommand {
             var massWeightedMeans: [Int32: Double] = [:]
             if let densityMap, let doseVolume {
                 let rho = try Inputs.densityMap(densityMap, onto: grid, gridOf: mapPath)
-                massWeightedMeans = LabelPartition.weightedMeans(doseVolume.voxels, weights: rho, labels: labelImage)
+                massWeightedMeans = LabelPartition.weightedMeans(doseVolume.voxels, weights: rho, regions: regions)
             }
             if let doseVolume {
-                var partition = LabelPartition(values: doseVolume.voxels, labels: labelImage)
+                var partition = LabelPartition(values: doseVolume.voxels, regions: regions)
                 var settings = LesionDoseMetrics.Settings()
                 settings.dxPercents = dx.entries.map(\.value)
                 settings.vxLevelsGy = vx.entries.map(\.value)
@@ -165,7 +156,7 @@ struct Lesions: ParsableCommand {
                 settings.hypoxicVolumeCutoff = hypoxicVolumeCutoff
                 settings.statistic = hypoxiaStatistic
                 settings.peakRadiusMM = suvpeakRadius.base * 1000
-                for m in LesionUptake.metrics(suv: suvVolume.voxels, geometry: grid, labels: labelImage, excluding: excluded,
+                for m in LesionUptake.metrics(suv: suvVolume.voxels, geometry: grid, regions: regions, excluding: excluded,
                                               references: .init(muscleMean: muscleMean, bloodPoolMean: bloodMean), settings: settings) {
                     uptake[m.label] = m
                 }

@@ -75,34 +75,29 @@ struct Response: ParsableCommand {
         let grid = map.geometry
         var point = TimePoint(name: name, labelsPath: labelsPath)
         let labelFile = try Inputs.labels(labelsPath, onto: grid, gridOf: mapPath, resample: resampleLabels)
-        let labels = labelFile.labels
+        let regions = LabelRegions(labelFile.labels)
         if labelFile.resampled {
-            let before = try Inputs.labelCounts(labelsPath), after = LabelPartition.counts(of: labels)
-            for label in Set(before.keys).union(after.keys).sorted() {
-                point.resampling[String(label)] = .object(["voxels_before": .int(before[label] ?? 0), "voxels_after": .int(after[label] ?? 0)])
-            }
+            for (key, value) in try Inputs.labelResampling(labelsPath, after: regions) { point.resampling[key] = value }
         }
 
         /// The reference region at this time point: label K of this label image, or a mask.
-        func region(_ label: Int32?, _ maskPath: String?, key: String) throws -> (mask: [Int32], source: String)? {
-            if let label { return (labels.map { $0 == label ? 1 : 0 }, "\(labelsPath) (label \(label))") }
+        func region(_ label: Int32?, _ maskPath: String?, key: String) throws -> (voxels: ArraySlice<Int>, source: String)? {
+            if let label { return (regions.voxels(ofLabel: label), "\(labelsPath) (label \(label))") }
             guard let maskPath else { return nil }
             let m = try Inputs.labels(maskPath, onto: grid, gridOf: mapPath, resample: resampleLabels)
-            if m.resampled {
-                let before = try Inputs.labelCounts(maskPath).values.reduce(0, +)
-                point.resampling[key] = .object(["voxels_before": .int(before), "voxels_after": .int(m.labels.reduce(0) { $0 + ($1 != 0 ? 1 : 0) })])
-            }
-            return (m.labels, maskPath)
+            let mask = LabelRegions(m.labels)
+            if m.resampled { point.resampling[key] = try Inputs.maskResampling(maskPath, after: mask) }
+            return (mask.allVoxels, maskPath)
         }
         func noFinite(_ reference: String, _ source: String) -> CommandFailure {
             CommandFailure("\(source): the \(reference) reference region has no finite voxel in the \(name) map \(mapPath)")
         }
         if let liver = try region(liverLabel, liverMask, key: "liver_mask") {
-            guard let figures = PercistResponse.regionMeanAndSD(map.voxels, mask: liver.mask) else { throw noFinite("liver", liver.source) }
+            guard let figures = PercistResponse.regionMeanAndSD(map.voxels, voxels: liver.voxels) else { throw noFinite("liver", liver.source) }
             point.liver = figures
         }
         if let blood = try region(bloodPoolLabel, bloodPoolMask, key: "blood_pool_mask") {
-            guard let mean = LesionUptake.regionMean(map.voxels, mask: blood.mask) else { throw noFinite("blood-pool", blood.source) }
+            guard let mean = LesionUptake.regionMean(map.voxels, voxels: blood.voxels) else { throw noFinite("blood-pool", blood.source) }
             point.bloodPoolMean = mean
         }
 
@@ -110,7 +105,7 @@ struct Response: ParsableCommand {
         var settings = LesionUptake.Settings()
         settings.peakRadiusMM = radiusMM
         let excluded = Set([liverLabel, bloodPoolLabel].compactMap { $0 })
-        for m in LesionUptake.metrics(suv: map.voxels, geometry: grid, labels: labels, excluding: excluded,
+        for m in LesionUptake.metrics(suv: map.voxels, geometry: grid, regions: regions, excluding: excluded,
                                       references: .init(muscleMean: nil, bloodPoolMean: nil), settings: settings) {
             point.peaks[m.label] = m.nanVoxels < m.voxels ? m.peak : nil
         }

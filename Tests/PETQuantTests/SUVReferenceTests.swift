@@ -98,7 +98,7 @@ import VoxelKernels
         settings.hypoxicVolumeCutoff = 1.25
         let references = LesionUptake.References(muscleMean: 1.0, bloodPoolMean: LesionUptake.regionMean(suv, mask: labels.map { $0 == 10 ? 1 : 0 }))
         #expect(references.bloodPoolMean == 2)
-        let m = LesionUptake.metrics(suv: suv, geometry: grid, labels: labels, excluding: [10], references: references, settings: settings)
+        let m = LesionUptake.metrics(suv: suv, geometry: grid, regions: LabelRegions(labels), excluding: [10], references: references, settings: settings)
         #expect(m.count == 1 && m[0].label == 3 && m[0].voxels == 4 && m[0].nanVoxels == 1)
         #expect(m[0].max == 3.0 && abs(m[0].mean - 2.75) < 1e-12)
         #expect(abs(m[0].tBP! - 1.375) < 1e-12 && m[0].hypoxic == true)
@@ -107,7 +107,7 @@ import VoxelKernels
         #expect(abs(m[0].tM! - 2.75) < 1e-12)
         // T/BP exactly at the cut-off is not hypoxic (strict): mean 2.75 / 2 = 1.375.
         settings.hypoxiaCutoff = 1.375
-        #expect(LesionUptake.metrics(suv: suv, geometry: grid, labels: labels, excluding: [10], references: references,
+        #expect(LesionUptake.metrics(suv: suv, geometry: grid, regions: LabelRegions(labels), excluding: [10], references: references,
                                      settings: settings)[0].hypoxic == false)
     }
 }
