@@ -41,22 +41,11 @@ public struct LesionDoseMetrics: Sendable {
     /// - Complexity: O(n) expected per region of n voxels (selection, no sort).
     public static func compute(_ partition: inout LabelPartition, excluding excluded: Set<Int32> = [],
                                settings: Settings) -> [Int32: LesionDoseMetrics] {
-        let layout = partition
-        let regions = layout.labels.indices.filter { layout.labels[$0].map { !excluded.contains($0) } ?? false }
-        var results = [LesionDoseMetrics?](repeating: nil, count: regions.count)
-        partition.values.withUnsafeMutableBufferPointer { all in
-            let shared = UncheckedSendable(all)
-            results.withUnsafeMutableBufferPointer { slots in
-                let output = UncheckedSendable(slots)
-                DispatchQueue.concurrentPerform(iterations: regions.count) { k in
-                    let r = regions[k]
-                    var values = UnsafeMutableBufferPointer(rebasing: shared.value[layout.regionRange(r)])
-                    output.value[k] = metrics(&values, nanVoxels: layout.nonFiniteCounts[r], settings: settings)
-                }
-            }
-        }
+        let lesions = partition.labels.indices.filter { partition.labels[$0].map { !excluded.contains($0) } ?? false }
+        let nanVoxels = partition.nonFiniteCounts
+        let results = partition.mapRegions(lesions) { r, values in metrics(&values, nanVoxels: nanVoxels[r], settings: settings) }
         var byLabel: [Int32: LesionDoseMetrics] = [:]
-        for (k, r) in regions.enumerated() { byLabel[layout.labels[r]!] = results[k]! }
+        for (k, r) in lesions.enumerated() { byLabel[partition.labels[r]!] = results[k] }
         return byLabel
     }
 

@@ -38,29 +38,17 @@ public enum RegionStatisticsCalculator {
     ///   - labels: integer labels on the same grid, or nil.
     ///   - voxelVolumeML: the volume of one voxel in mL.
     ///   - percentiles: q values in [0, 100].
-    /// - Complexity: two passes over the volume to group values by label (any number of
-    ///   labels), then O(n) expected per region for the order statistics; regions run in
-    ///   parallel. Results do not depend on the thread count.
+    /// - Complexity: one scan of the label image, then passes over the labelled voxels to group
+    ///   values by label (any number of labels), then O(n) expected per region for the order
+    ///   statistics; regions run in parallel. Results do not depend on the thread count.
     public static func compute(values: [Float], labels: [Int32]?, voxelVolumeML: Double,
                                percentiles: [Double]) -> [RegionStatistics] {
         var partition = labels.map { LabelPartition(values: values, labels: $0) }
             ?? LabelPartition(wholeVolume: values)
-        let regionCount = partition.labels.count
-        var results = [RegionStatistics?](repeating: nil, count: regionCount)
-        let layout = partition
-        partition.values.withUnsafeMutableBufferPointer { all in
-            let shared = UncheckedSendable(all)
-            results.withUnsafeMutableBufferPointer { slots in
-                let output = UncheckedSendable(slots)
-                DispatchQueue.concurrentPerform(iterations: regionCount) { r in
-                    var region = UnsafeMutableBufferPointer(rebasing: shared.value[layout.regionRange(r)])
-                    output.value[r] = summarize(&region, label: layout.labels[r],
-                                                nanVoxels: layout.nonFiniteCounts[r],
-                                                voxelVolumeML: voxelVolumeML, percentiles: percentiles)
-                }
-            }
+        let labels = partition.labels, nanVoxels = partition.nonFiniteCounts
+        return partition.mapRegions { r, region in
+            summarize(&region, label: labels[r], nanVoxels: nanVoxels[r], voxelVolumeML: voxelVolumeML, percentiles: percentiles)
         }
-        return results.map { $0! }
     }
 
     /// Statistics of one region's finite values (reordered in place by the selection).

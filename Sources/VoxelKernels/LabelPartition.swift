@@ -29,6 +29,29 @@ public struct LabelPartition: Sendable {
     /// The finite values of region `r`.
     public func regionRange(_ r: Int) -> Range<Int> { offsets[r]..<offsets[r + 1] }
 
+    /// `body(r, values)` for each region r in `regions` (default: all), regions in parallel, on
+    /// the region's finite values (which `body` may reorder, e.g. by a selection); results in the
+    /// order of `regions`.
+    public mutating func mapRegions<Result>(_ regions: [Int]? = nil,
+                                            _ body: (Int, inout UnsafeMutableBufferPointer<Float>) -> Result) -> [Result] {
+        let chosen = regions ?? Array(labels.indices), ranges = chosen.map(regionRange)
+        var results = [Result?](repeating: nil, count: chosen.count)
+        values.withUnsafeMutableBufferPointer { all in
+            let shared = UncheckedSendable(all)
+            results.withUnsafeMutableBufferPointer { slots in
+                let output = UncheckedSendable(slots)
+                withoutActuallyEscaping(body) { escapable in
+                    let work = UncheckedSendable(escapable)
+                    DispatchQueue.concurrentPerform(iterations: chosen.count) { k in
+                        var region = UnsafeMutableBufferPointer(rebasing: shared.value[ranges[k]])
+                        output.value[k] = work.value(chosen[k], &region)
+                    }
+                }
+            }
+        }
+        return results.map { $0! }
+    }
+
     /// One region holding every voxel of `values`.
     public init(wholeVolume values: [Float]) {
         let chunks = Parallel.mapChunks(count: values.count) { range -> [Float] in
