@@ -39,8 +39,9 @@ struct VoxDoseBench: ParsableCommand {
             guard let phantom = try NIfTIFile(path: labels).readIntegerFrame(0) else { throw ValidationError("\(labels): not integer labels") }
             var sceneLabels = phantom.map { $0 == 10 || $0 == 11 ? $0 : 0 }
             for (i, l) in Self.sphericalLesions(count: 50, grid: volume.geometry).enumerated() where l != 0 { sceneLabels[i] = 99 + l }
-            let dose = volume.voxels.map { $0 * Float(49.67e-9 / 1.03e-3) }
-            let suv = volume.voxels.map { $0 * Float(70_000 / 3e9) }
+            let dose = ElementwiseMaps.scaled(volume.voxels, by: Float(LocalDeposition.grayPerBqPerML(
+                doseFactorJPerGBq: Y90.doseFactorJPerGBq, densityGPerML: Self.tissueDensityGPerML)))
+            let suv = ElementwiseMaps.scaled(volume.voxels, by: Float(70_000 / 3e9))  // SUVbw: 70 kg, 3 GBq
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try NIfTIWriter.write(dose, to: folder + "/dose.nii", reference: file.header, description: "bench dose")
             try NIfTIWriter.write(suv, to: folder + "/suv.nii", reference: file.header, description: "bench suv")
@@ -98,7 +99,7 @@ struct VoxDoseBench: ParsableCommand {
         }
         // LDM as `voxdose dose` runs it: in place on the voxels it owns (the copy is not timed).
         var settings = DoseMap.Settings()
-        settings.density = .uniform(1.03)
+        settings.density = .uniform(Self.tissueDensityGPerML)
         stages["ldm_map"] = time(bytes: 2 * bytes, prepare: { a = volume.voxels; a.withUnsafeMutableBufferPointer { _ in } }) {
             let input = a
             a = []
@@ -112,13 +113,11 @@ struct VoxDoseBench: ParsableCommand {
         if let dvk, let dvkOutput {
             try NIfTIWriter.write(dvk.doseGy, to: dvkOutput, reference: header, description: "voxdose-bench DVK")
         }
-        if let path = exportKernel, let kernel = dvk?.kernel {
+        if let path = exportKernel, let kernel = dvk?.kernel, let scale = dvk?.kernelScale {
             let r = kernel.radius
             var values: [JSONValue] = []
             for i in -r.x...r.x { for j in -r.y...r.y { for k in -r.z...r.z { values.append(.number(kernel.sValue(i, j, k))) } } }
-            // Gy per image unit (Bq/mL) per S unit, as DoseMap scales it (ρk/ρ included).
-            let tau = Decay.meanLifeSeconds(halfLifeSeconds: settings.halfLifeSeconds)
-            let scale = volume.geometry.voxelVolumeML * 1e-6 * tau * 1e-3 * kernel.densityGPerML / 1.03
+            // Gy per image unit (Bq/mL) per S unit, as DoseMap scaled it (ρk/ρ included).
             try AtomicTextFile.write(JSONObject.document(schema: "voxdose.kernel/1", [
                 "source": .string(kernel.source.rawValue),
                 "voxel_mm": .array([kernel.voxelMM.x, kernel.voxelMM.y, kernel.voxelMM.z].map { .number($0) }),
@@ -191,6 +190,9 @@ struct VoxDoseBench: ParsableCommand {
 
     /// Median and minimum wall time of `reps` runs after one warm-up; throughput in MB/s of
     /// `bytes` (1 MB = 1e6 B, uncompressed Float32 data, as the peers count).
+    /// The peers' soft-tissue density (../shared/peers/common.py: 1.03 g/mL).
+    static let tissueDensityGPerML = 1.03
+
     func time(bytes: Int, prepare: () -> Void = {}, _ body: () throws -> Void) -> JSONValue {
         var samples: [Double] = []
         for rep in 0...reps {

@@ -40,6 +40,9 @@ public enum DoseMap {
         /// The kernel used (DVK only).
         public var kernel: VoxelSValueKernel?
         public var densityScaling: DensityScaling
+        /// DVK only: Gy per image unit per S unit, the factor the convolution applied (ρk/ρ
+        /// included for a uniform density; a density map divides afterwards, voxel by voxel).
+        public var kernelScale: Double? = nil
     }
 
     /// The dose map.
@@ -59,16 +62,16 @@ public enum DoseMap {
     public static func compute(concentrations values: consuming [Float], geometry: GridGeometry, settings s: Settings) -> Result {
         switch s.method {
         case .ldm:
-            let perBqPerML = s.concentrationScale * s.doseFactorJPerGBq * 1e-6
+            var dose = consume values
             switch s.density {
             case .uniform(let rho):
-                var dose = consume values
-                ElementwiseMaps.scale(&dose, by: Float(perBqPerML / rho))
-                return Result(doseGy: dose, kernel: nil, densityScaling: .none)
+                let gyPerImageUnit = s.concentrationScale * LocalDeposition.grayPerBqPerML(doseFactorJPerGBq: s.doseFactorJPerGBq, densityGPerML: rho)
+                ElementwiseMaps.scale(&dose, by: Float(gyPerImageUnit))
             case .map(let rho):
-                return Result(doseGy: ElementwiseMaps.scaledDividing(values, by: rho, factor: Float(perBqPerML)),
-                              kernel: nil, densityScaling: .none)
+                let gyPerImageUnitAtUnitDensity = s.concentrationScale * LocalDeposition.grayPerBqPerML(doseFactorJPerGBq: s.doseFactorJPerGBq, densityGPerML: 1)
+                ElementwiseMaps.scaleDividing(&dose, by: rho, factor: Float(gyPerImageUnitAtUnitDensity))
             }
+            return Result(doseGy: dose, kernel: nil, densityScaling: .none)
         case .dvk:
             // Non-finite voxels carry no activity into the convolution (else one NaN would spread
             // over the kernel's reach); their own dose is NaN again afterwards.
@@ -92,12 +95,13 @@ public enum DoseMap {
         switch s.density {
         case .uniform(let rho):
             let ratio = kernel.densityGPerML / rho
-            let dose = kernel.convolve(values, dimensions: geometry.dimensions, scale: gyPerImageUnit * ratio)
-            return Result(doseGy: dose, kernel: kernel, densityScaling: abs(ratio - 1) < 1e-12 ? .none : .uniform)
+            let scale = gyPerImageUnit * ratio
+            let dose = kernel.convolve(values, dimensions: geometry.dimensions, scale: scale)
+            return Result(doseGy: dose, kernel: kernel, densityScaling: abs(ratio - 1) < 1e-12 ? .none : .uniform, kernelScale: scale)
         case .map(let rho):
-            let atKernelDensity = kernel.convolve(values, dimensions: geometry.dimensions, scale: gyPerImageUnit)
-            let dose = ElementwiseMaps.scaledDividing(atKernelDensity, by: rho, factor: Float(kernel.densityGPerML))
-            return Result(doseGy: dose, kernel: kernel, densityScaling: .voxel)
+            var dose = kernel.convolve(values, dimensions: geometry.dimensions, scale: gyPerImageUnit)  // at the kernel's density
+            ElementwiseMaps.scaleDividing(&dose, by: rho, factor: Float(kernel.densityGPerML))
+            return Result(doseGy: dose, kernel: kernel, densityScaling: .voxel, kernelScale: gyPerImageUnit)
         }
     }
 }

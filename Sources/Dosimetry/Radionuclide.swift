@@ -25,7 +25,6 @@ public struct Radionuclide: Sendable, Equatable {
     ]
 
     public static let y90 = named("Y90")!
-    public static let f18 = named("F18")!
 
     /// Looks a radionuclide up by symbol in any common spelling: `Y90`, `Y-90`, `90Y`, `^90^Y`,
     /// `F18`, `18F`, `Tc99m`, `99mTc` (case-insensitive).
@@ -61,11 +60,6 @@ public enum Decay {
     /// 2^(Δt / T½), Δt = t_later − t_earlier (s). ≥ 1 for Δt ≥ 0.
     public static func correctionFactor(elapsedSeconds: Double, halfLifeSeconds: Double) -> Double {
         pow(2, elapsedSeconds / halfLifeSeconds)
-    }
-
-    /// The fraction left after Δt: 2^(−Δt / T½) ≤ 1.
-    public static func remainingFraction(elapsedSeconds: Double, halfLifeSeconds: Double) -> Double {
-        pow(2, -elapsedSeconds / halfLifeSeconds)
     }
 
     /// Mean life τ = T½ / ln 2 (s): the cumulated activity of a permanently trapped source

@@ -93,12 +93,6 @@ public struct VoxelSValueKernel: Sendable {
         }
     }
 
-    /// Energy absorbed per decay, MeV, at the kernel's density.
-    public var absorbedEnergyPerDecayMeV: Double {
-        // mGy·mL/(MBq·s) · g/mL → 1e-3 Gy · 1e-3 kg / 1e6 decays = 1e-12 J per decay per unit.
-        sumTimesVoxelVolumeMGyML * densityGPerML * 1e-12 / 1.602176634e-13
-    }
-
     /// Σ_h S(k ← h) · values[h] · `scale`, zero outside the volume.
     public func convolve(_ values: [Float], dimensions: SIMD3<Int>, scale: Double) -> [Float] {
         switch representation {

@@ -77,7 +77,12 @@ public enum LesionUptake {
             let peak = n > 0 ? SphereMeans.means(suv, dimensions: geometry.dimensions, spacingMM: geometry.spacingMM,
                                                  radiusMM: settings.peakRadiusMM, centres: Array(finite)).max() ?? .nan : .nan
             let max = n > 0 ? Double(maximum) : .nan
-            let statistic = [Statistic.max: max, .mean: mean, .peak: peak][settings.statistic]!
+            let statistic: Double
+            switch settings.statistic {
+            case .max: statistic = max
+            case .mean: statistic = mean
+            case .peak: statistic = peak
+            }
             var m = Metrics(label: label, voxels: members.count, nanVoxels: members.count - n, max: max, mean: mean,
                             peak: peak, std: std, tM: nil, tBP: nil, hypoxic: nil, hypoxicVolumeML: nil, hypoxicFraction: nil)
             if let muscle = references.muscleMean { m.tM = statistic / muscle }

@@ -19,16 +19,6 @@ public enum NIfTIDatatype: Int, Sendable, CaseIterable {
         }
     }
 
-    /// Bytes swapped as a unit when the file's byte order differs from the machine's.
-    var swapUnit: Int {
-        switch self {
-        case .complex64: return 4
-        case .complex128, .float128: return 8
-        case .complex256: return 16
-        case .rgb24, .rgba32, .binary: return 1
-        default: return bytesPerVoxel
-        }
-    }
 
     /// Real scalar types that convert to Float32 voxels; complex, RGB, binary and float128 do not.
     public var isSupported: Bool {

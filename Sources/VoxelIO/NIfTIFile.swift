@@ -32,7 +32,15 @@ public final class NIfTIFile {
     static let maximumGzipExpansion = 1032
 
     /// Bytes of one 3-D frame as stored.
-    public var frameBytes: Int { header.spatialDimensions.x * header.spatialDimensions.y * header.spatialDimensions.z * header.datatype.bytesPerVoxel }
+    public var frameBytes: Int { voxelsPerFrame * header.datatype.bytesPerVoxel }
+
+    /// Voxels of one 3-D frame.
+    private var voxelsPerFrame: Int { header.spatialDimensions.x * header.spatialDimensions.y * header.spatialDimensions.z }
+    /// The file's byte order is not the machine's.
+    private var needsSwap: Bool { (header.byteOrder == .big) != (1.bigEndian == 1) }
+    /// The header's scaling, nil when it changes nothing (slope 1 and intercept 0, what nibabel
+    /// writes for unscaled data).
+    private var effectiveScaling: (slope: Double, intercept: Double)? { header.scaling.flatMap { $0.slope == 1 && $0.intercept == 0 ? nil : $0 } }
 
     /// Opens `path` and validates its header and sizes.
     /// - Throws: ``VoxelIOError`` naming the file and the first problem.
@@ -57,10 +65,7 @@ public final class NIfTIFile {
     /// - Throws: ``VoxelIOError`` for a frame out of range, or data that is missing or corrupt.
     public func readFrame(_ frame: Int) throws -> ScalarVolume {
         try checkFrame(frame)
-        let count = header.spatialDimensions.x * header.spatialDimensions.y * header.spatialDimensions.z
-        let swap = (header.byteOrder == .big) != (1.bigEndian == 1)
-        // slope 1, intercept 0 (what nibabel writes for unscaled data) changes nothing.
-        let scaling = header.scaling.flatMap { $0.slope == 1 && $0.intercept == 0 ? nil : $0 }
+        let count = voxelsPerFrame, swap = needsSwap, scaling = effectiveScaling
         let directCopy = header.datatype == .float32 && !swap && scaling == nil
         if directCopy && dataIsCompressed && header.frameCount == 1 {
             return ScalarVolume(geometry: header.geometry, voxels: try inflateFloat32InPlace(count: count))
@@ -87,11 +92,9 @@ public final class NIfTIFile {
     /// or slope 1 and intercept 0) straight into Int32, exactly: the path for label images.
     /// Returns nil for any other datatype or scaling (read those with ``readFrame(_:)``).
     public func readIntegerFrame(_ frame: Int) throws -> [Int32]? {
-        let scaling = header.scaling.flatMap { $0.slope == 1 && $0.intercept == 0 ? nil : $0 }
-        guard scaling == nil, [.uint8, .int8, .int16, .uint16, .int32].contains(header.datatype) else { return nil }
+        guard effectiveScaling == nil, [.uint8, .int8, .int16, .uint16, .int32].contains(header.datatype) else { return nil }
         try checkFrame(frame)
-        let count = header.spatialDimensions.x * header.spatialDimensions.y * header.spatialDimensions.z
-        let swap = (header.byteOrder == .big) != (1.bigEndian == 1)
+        let count = voxelsPerFrame, swap = needsSwap
         return try [Int32](unsafeUninitializedCapacity: count) { buffer, initialized in
             let output = buffer.baseAddress!
             try withFrameBytes(frame, directTarget: nil) { raw in
@@ -184,8 +187,8 @@ public final class NIfTIFile {
         if dataIsCompressed {
             try inflatedData { data in
                 let frameStart = data.baseAddress! + header.voxOffset + start
-                if let directTarget { FreshMemory.prepare(directTarget, byteCount: frameBytes, populate: true) }
                 if let directTarget {
+                    FreshMemory.prepare(directTarget, byteCount: frameBytes, populate: true)
                     directTarget.copyMemory(from: frameStart, byteCount: frameBytes)
                     try body(nil)
                 } else {

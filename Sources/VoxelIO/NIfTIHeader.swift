@@ -9,7 +9,11 @@ import VoxelKernels
 /// scaling and orientation where they are used. Sizes are checked against the file and a cap
 /// by ``NIfTIFile``, which knows the file.
 public struct NIfTIHeader: Sendable {
-    public enum Format: String, Sendable { case nifti1, nifti2 }
+    public enum Format: String, Sendable {
+        case nifti1, nifti2
+        /// `sizeof_hdr`: 348 or 540 bytes.
+        public var headerSize: Int { self == .nifti1 ? 348 : 540 }
+    }
     public enum ByteOrder: String, Sendable { case little, big }
     /// Where the voxel → world affine comes from (NIfTI methods 3, 2 and 1).
     public enum AffineSource: String, Sendable { case sform, qform, pixdim }
@@ -97,8 +101,6 @@ public struct NIfTIHeader: Sendable {
     public var geometry: GridGeometry {
         GridGeometry(dimensions: spatialDimensions, spacingMM: spacingMM, affine: affineMM)
     }
-
-    public var headerSize: Int { format == .nifti1 ? 348 : 540 }
 }
 
 // MARK: - Parsing
@@ -122,7 +124,7 @@ extension NIfTIHeader {
         default:
             throw fail("not NIfTI: sizeof_hdr is \(little.int32(0)), expected 348 (NIfTI-1) or 540 (NIfTI-2)")
         }
-        let size = format == .nifti1 ? 348 : 540
+        let size = format.headerSize
         guard bytes.count >= size else {
             throw fail("truncated header: \(bytes.count) bytes, a \(format == .nifti1 ? "NIfTI-1" : "NIfTI-2") header needs \(size)")
         }

@@ -110,13 +110,11 @@ public struct PETSidecar: Sendable {
     /// plus `seconds`.
     private func bidsTime(plus secondsKey: String) throws -> Time? {
         guard let zero = string("TimeZero"), let offset = number(secondsKey) else { return nil }
-        guard let clock = WrittenDateTime.parseTime(zero) ?? WrittenDateTime.parse(zero).map({ $0.wallClockSeconds }) else {
-            throw VoxelIOError(path, "TimeZero \"\(zero)\" is not a time")
-        }
         if let full = WrittenDateTime.parse(zero) {
             return Time(value: WrittenDateTime(wallClockSeconds: full.wallClockSeconds + offset, offsetSeconds: full.offsetSeconds),
                         keys: "TimeZero + \(secondsKey)", dateKnown: true)
         }
+        guard let clock = WrittenDateTime.parseTime(zero) else { throw VoxelIOError(path, "TimeZero \"\(zero)\" is not a time") }
         let day = seriesOrAcquisitionDay()
         return Time(value: WrittenDateTime(wallClockSeconds: Double(day?.days ?? 0) * 86400 + clock + offset, offsetSeconds: nil),
                     keys: "TimeZero + \(secondsKey)" + (day.map { " on \($0.key)" } ?? ""), dateKnown: day != nil)

@@ -164,8 +164,9 @@ public enum Convolution {
                                 for b in 0...r.y {
                                     for c in 0...r.z {
                                         rows.removeAll(keepingCapacity: true)
-                                        for yy in (b == 0 ? [y] : [y - b, y + b]) where yy >= 0 && yy < d.y {
-                                            for zz in (c == 0 ? [z] : [z - c, z + c]) where zz >= 0 && zz < d.z {
+                                        // y ± b and z ± c (once when 0), without an array per step.
+                                        for yy in stride(from: y - b, through: y + b, by: max(1, 2 * b)) where yy >= 0 && yy < d.y {
+                                            for zz in stride(from: z - c, through: z + c, by: max(1, 2 * c)) where zz >= 0 && zz < d.z {
                                                 rows.append(UnsafePointer(source.value.baseAddress! + zz * sliceSize + yy * d.x))
                                             }
                                         }

@@ -11,23 +11,32 @@ public enum ElementwiseMaps {
     }
 
     /// out[i] = factor · v[i] / divisor[i] (a per-voxel density, for instance). A zero or
-    /// non-finite divisor gives a non-finite result, which callers must refuse or report.
+    /// non-finite divisor gives a non-finite result, which callers must refuse or report. (A copy
+    /// scaled by ``scaleDividing(_:by:factor:)``.)
     public static func scaledDividing(_ values: [Float], by divisor: [Float], factor: Float) -> [Float] {
+        var copy = values
+        scaleDividing(&copy, by: divisor, factor: factor)
+        return copy
+    }
+
+    /// values[i] = factor · values[i] / divisor[i], in place (no new volume).
+    public static func scaleDividing(_ values: inout [Float], by divisor: [Float], factor: Float) {
         precondition(values.count == divisor.count)
-        return map(values.count) { out, range in
-            values.withUnsafeBufferPointer { v in
-                divisor.withUnsafeBufferPointer { d in
-                    let f = SIMD8<Float>(repeating: factor)
-                    let rv = UnsafeRawPointer(v.baseAddress!), rd = UnsafeRawPointer(d.baseAddress!)
-                    let o = UnsafeMutableRawPointer(out)
+        let count = values.count
+        values.withUnsafeMutableBufferPointer { buffer in
+            divisor.withUnsafeBufferPointer { d in
+                let v = UncheckedSendable(buffer.baseAddress!), rd = UncheckedSendable(d.baseAddress!)
+                let f = SIMD8<Float>(repeating: factor)
+                Parallel.forEachChunk(count: count, minimumChunk: 1 << 16) { _, range in
+                    let raw = UnsafeMutableRawPointer(v.value), rawD = UnsafeRawPointer(rd.value)
                     var i = range.lowerBound
                     while i + 8 <= range.upperBound {
-                        let x = rv.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                        let y = rd.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                        o.storeBytes(of: x * f / y, toByteOffset: i * 4, as: SIMD8<Float>.self)
+                        let x = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                        let y = rawD.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                        raw.storeBytes(of: x * f / y, toByteOffset: i * 4, as: SIMD8<Float>.self)
                         i += 8
                     }
-                    while i < range.upperBound { out[i] = v[i] * factor / d[i]; i += 1 }
+                    while i < range.upperBound { v.value[i] = v.value[i] * factor / rd.value[i]; i += 1 }
                 }
             }
         }
@@ -61,16 +70,6 @@ public enum ElementwiseMaps {
     /// Scalar twin of ``scaledDividing(_:by:factor:)``.
     public static func scaledDividingReference(_ values: [Float], by divisor: [Float], factor: Float) -> [Float] {
         zip(values, divisor).map { $0 * factor / $1 }
-    }
-
-    /// Fills a new array chunk by chunk.
-    private static func map(_ count: Int, _ body: (UnsafeMutablePointer<Float>, Range<Int>) -> Void) -> [Float] {
-        [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            let out = UncheckedSendable(buffer.baseAddress!)
-            FreshMemory.prepare(UnsafeMutableRawPointer(buffer.baseAddress!), byteCount: count * 4, populate: true)
-            Parallel.forEachChunk(count: count, minimumChunk: 1 << 16) { _, range in body(out.value, range) }
-            initialized = count
-        }
     }
 }
 

@@ -55,12 +55,13 @@ struct DateTimeArgument: ExpressibleByArgument {
 enum ConcentrationUnit: String, ExpressibleByArgument, CaseIterable {
     case bqPerML = "Bq/mL", kBqPerML = "kBq/mL", mBqPerML = "MBq/mL"
 
-    var toBqPerML: Double {
-        switch self {
-        case .bqPerML: return 1
-        case .kBqPerML: return 1e3
-        case .mBqPerML: return 1e6
-        }
+    var toBqPerML: Double { Quantity.factor(of: rawValue, in: .concentration)! }
+
+    /// The factor from image units to Bq/mL: the option, else the sidecar's `Units`, else 1.
+    /// The sidecar is read only when the option is absent (an option overrides its key).
+    static func factor(_ option: ConcentrationUnit?, sidecar: PETSidecar?) throws -> Double {
+        if let option { return option.toBqPerML }
+        return try sidecar?.unitsToBqPerML()?.factor ?? 1
     }
 }
 

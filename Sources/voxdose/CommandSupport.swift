@@ -38,18 +38,10 @@ enum Inputs {
     static func read(_ path: String, frame: Int?) throws -> (file: NIfTIFile, volume: ScalarVolume) {
         let file = try NIfTIFile(path: path)
         let frames = file.header.frameCount
-        let chosen: Int
-        switch frame {
-        case nil where frames > 1:
+        if frame == nil && frames > 1 {
             throw CommandFailure("\(path): is 4-D with \(frames) frames: choose one with --frame N (0…\(frames - 1))")
-        case nil: chosen = 0
-        case let f?:
-            guard f < frames else {
-                throw CommandFailure("\(path): has no frame \(f): it holds \(frames) frame(s), numbered from 0")
-            }
-            chosen = f
         }
-        return (file, try file.readFrame(chosen))
+        return (file, try file.readFrame(frame ?? 0))  // readFrame refuses a frame the file lacks
     }
 
     /// A label volume on `grid`: integer-valued, 3-D, on the same grid unless `resample`.

@@ -16,7 +16,8 @@ struct DecayTiming {
     struct Options {
         var implantTime: WrittenDateTime?
         var referenceTime: WrittenDateTime?
-        var decayHours: Double?
+        /// `--decay-hours`, in seconds.
+        var decaySeconds: Double?
         var noDecayCorrection: Bool
     }
 
@@ -30,14 +31,14 @@ struct DecayTiming {
         let sidecarName = sidecar?.path ?? "the sidecar"
         // A sidecar's ADMIN is lifted only by --reference-time.
         if mode?.mode == .admin && options.referenceTime == nil {
-            if options.decayHours != nil {
+            if options.decaySeconds != nil {
                 warnings.append("--decay-hours is ignored: \(sidecarName) says the image is decay-corrected to administration (ADMIN); only --reference-time lifts that")
             }
             return DecayTiming(factor: 1, basis: "\(mode!.key) ADMIN in \(sidecarName): already decay-corrected to administration")
         }
-        if let hours = options.decayHours {
-            return DecayTiming(factor: Decay.correctionFactor(elapsedSeconds: hours * 3600, halfLifeSeconds: halfLifeSeconds),
-                               basis: "--decay-hours", elapsedHours: hours)
+        if let seconds = options.decaySeconds {
+            return DecayTiming(factor: Decay.correctionFactor(elapsedSeconds: seconds, halfLifeSeconds: halfLifeSeconds),
+                               basis: "--decay-hours", elapsedHours: seconds / 3600)
         }
         if mode?.mode == PETSidecar.DecayCorrection.none && options.referenceTime == nil {
             throw CommandFailure("\(image): the image is not decay-corrected (\(mode!.key) in \(sidecarName)): "

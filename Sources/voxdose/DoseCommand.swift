@@ -116,7 +116,7 @@ struct Dose: ParsableCommand {
             } else {
                 decay = try DecayTiming.resolve(
                     .init(implantTime: implantTime?.value, referenceTime: referenceTime?.value,
-                          decayHours: decayHours.map { $0.base / 3600 }, noDecayCorrection: noDecayCorrection),
+                          decaySeconds: decayHours?.base, noDecayCorrection: noDecayCorrection),
                     sidecar: meta, halfLifeSeconds: halfLifeSeconds, image: pet, warnings: &warnings)
                 scale = unitFactor * decay.factor
             }

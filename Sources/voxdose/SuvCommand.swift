@@ -54,7 +54,7 @@ struct Suv: ParsableCommand {
             let meta = try sidecar.map { try PETSidecar(path: $0) }
             let keysOf = sidecar.map { "in \($0)" } ?? "(no --sidecar)"
 
-            let unitFactor = try units?.toBqPerML ?? meta?.unitsToBqPerML()?.factor ?? 1
+            let unitFactor = try ConcentrationUnit.factor(units, sidecar: meta)
             let (halfLifeSeconds, nuclideName) = try resolveHalfLife(meta, keysOf)
             let injectedBq = try resolveInjectedActivity(meta, keysOf)
 
@@ -83,8 +83,7 @@ struct Suv: ParsableCommand {
                 }
             }
 
-            let concentrations = (consume volume).voxels
-            var suv = concentrations
+            var suv = (consume volume).voxels  // the concentrations, scaled in place
             ElementwiseMaps.scale(&suv, by: Float(unitFactor * factor.suvPerBqPerML))
             try NIfTIWriter.write(suv, to: out, reference: file.header,
                                   description: "VoxDose SUV (\(normalization.rawValue)) \(factor.unit)")
