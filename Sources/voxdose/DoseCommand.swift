@@ -83,8 +83,7 @@ struct Dose: ParsableCommand {
             let meta = try sidecar.map { try PETSidecar(path: $0) }
 
             // Units, half-life, radionuclide.
-            let sidecarUnits = try meta?.unitsToBqPerML()
-            let unitFactor = units?.toBqPerML ?? sidecarUnits?.factor ?? 1
+            let unitFactor = try ConcentrationUnit.factor(units, sidecar: meta)
             if let tracer = meta?.string("TracerRadionuclide"), let nuclide = Radionuclide.named(tracer), nuclide != .y90 {
                 throw CommandFailure("\(meta!.path): TracerRadionuclide is \(tracer), not 90Y")
             }

@@ -417,6 +417,12 @@ private let t24 = "2026-03-03T09:41:00"
 
         let overridden2 = try runDose(pet, out: ws.out, ["--sidecar", bqml, "--units", "MBq/mL"] + common)
         expectVoxels(overridden2.dose, "--units MBq/mL over the sidecar's BQML") { _ in ldm(1e9, density: 1.05) }
+
+        // An option overrides its key (CONTRACT.md): a sidecar `Units` that would be refused
+        // (counts) does not matter when --units is given, as for `suv`.
+        let counts = try ws.json("counts.json", ["Units": "CNTS"])
+        let overBad = try runDose(pet, out: ws.out, ["--sidecar", counts, "--units", "Bq/mL"] + common)
+        expectVoxels(overBad.dose, "--units Bq/mL over the sidecar's CNTS") { _ in ldm(1000, density: 1.05) }
     }
 
     /// `--half-life` changes the decay correction; the LDM dose factor stays; both are printed.
