@@ -5,7 +5,7 @@ import Foundation
 /// Every accessor names the key it used, so outputs and errors can say where a value came from.
 public struct PETSidecar: Sendable {
     public let path: String
-    private let object: [String: SendableJSON]
+    private let object: [String: JSONInput]
 
     /// How the image values are decay-corrected (DICOM Decay Correction, 0054,1102).
     public enum DecayCorrection: String, Sendable {
@@ -29,13 +29,7 @@ public struct PETSidecar: Sendable {
     /// Reads `path` as a JSON object.
     public init(path: String) throws {
         self.path = path
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw VoxelIOError(path, "cannot read the sidecar")
-        }
-        guard let parsed = try? JSONSerialization.jsonObject(with: data), let dictionary = parsed as? [String: Any] else {
-            throw VoxelIOError(path, "the sidecar is not a JSON object")
-        }
-        object = dictionary.mapValues(SendableJSON.init)
+        object = try JSONInput.readObject(path, what: "the sidecar")
     }
 
     // MARK: - Raw values
@@ -170,24 +164,6 @@ public struct PETSidecar: Sendable {
         case let (s?, nil): return s
         case let (nil, a?): return a
         case (nil, nil): return try bidsTime(plus: "ScanStart")
-        }
-    }
-}
-
-/// JSON values that can cross threads (Foundation's `Any` cannot).
-private enum SendableJSON: Sendable, Equatable {
-    case string(String), number(Double), bool(Bool), array([SendableJSON]), object, null
-
-    init(_ any: Any) {
-        switch any {
-        case let s as String: self = .string(s)
-        case let n as NSNumber:
-            // JSONSerialization gives booleans as NSNumber with objCType "c" (and `is Bool` is
-            // true for 0 and 1 too, so it cannot tell them apart).
-            self = String(cString: n.objCType) == "c" ? .bool(n.boolValue) : .number(n.doubleValue)
-        case let a as [Any]: self = .array(a.map(SendableJSON.init))
-        case is [String: Any]: self = .object
-        default: self = .null
         }
     }
 }
