@@ -26,19 +26,13 @@ struct Cohort: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             try OutputSafety.check(outputs: [out, fit].compactMap { $0 }, inputs: [table])
-            let analysis: CohortAnalysis
+            let analysis = try CohortAnalysis(table: try DataTable.read(path: table), options: .init(
+                outcome: outcome, positive: positive, predictors: predictors?.names, cutoffs: cutoffs?.entries ?? []))
             var model: LogisticModel? = nil
-            do {
-                let data = try DataTable.read(path: table)
-                analysis = try CohortAnalysis(table: data, options: .init(
-                    outcome: outcome, positive: positive, predictors: predictors?.names, cutoffs: cutoffs?.entries ?? []))
-                if let fit {
-                    do { model = try analysis.model(source: table) } catch let error as CohortError {
-                        throw CohortError("\(error.description) (--fit \(fit))")
-                    }
+            if let fit {
+                do { model = try analysis.model(source: table) } catch let error as CohortError {
+                    throw CohortError("\(error.description) (--fit \(fit))")
                 }
-            } catch let error as CohortError {
-                throw CommandFailure(error.description)
             }
             let document = JSONObject.document(schema: "voxdose.cohort/1", Self.body(analysis))
             if let fit, let model { try AtomicTextFile.write(Self.modelDocument(model).serialized(), to: fit) }

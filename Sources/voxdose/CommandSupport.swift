@@ -1,4 +1,5 @@
 import ArgumentParser
+import CohortStatistics
 import Foundation
 import Reporting
 import VoxelIO
@@ -17,6 +18,8 @@ func runReportingFailures(_ body: () throws -> Void) throws {
     } catch let error as VoxelIOError {
         fail(error.description)
     } catch let error as CommandFailure {
+        fail(error.description)
+    } catch let error as CohortError {
         fail(error.description)
     }
 }

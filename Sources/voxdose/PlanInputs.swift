@@ -66,12 +66,8 @@ struct LesionTable {
 /// `voxdose.model/1` (Docs/COHORT.md), read by CohortStatistics' strict reader.
 enum ModelFile {
     static func read(_ path: String) throws -> ResponseModel {
-        do {
-            var model = try LogisticModel.read(contentsOfFile: path)
-            model.source = "\(path) (fitted on \(model.source), n = \(model.n))"
-            return ResponseModel(model)
-        } catch let error as CohortError {
-            throw CommandFailure(error.description)
-        }
+        var model = try LogisticModel.read(contentsOfFile: path)
+        model.source = "\(path) (fitted on \(model.source), n = \(model.n))"
+        return ResponseModel(model)
     }
 }
