@@ -61,6 +61,14 @@ public struct VoxelSValueKernel: Sendable {
                                  representation: .separable(terms))
     }
 
+    /// Most taps per axis of a fitted kernel: bounds the convolution's work for any voxel size.
+    public static let maximumTaps = 1000
+
+    /// False when the voxels are so small that the kernel was cut at ``maximumTaps`` before
+    /// reaching the electrons' range (voxels of a few µm: not a PET grid). Such a kernel keeps
+    /// its energy but not its shape; `voxdose dose` refuses it.
+    public var reachesFullRange: Bool { radius.max() < Self.maximumTaps - 1 }
+
     /// S(i, j, k) in mGy per (MBq·s); 0 outside the kernel.
     public func sValue(_ i: Int, _ j: Int, _ k: Int) -> Double {
         let (a, b, c) = (abs(i), abs(j), abs(k))
@@ -119,7 +127,7 @@ public struct VoxelSValueKernel: Sendable {
             return max(0, (i2(x + length) - 2 * i2(x) + i2(x - length)) / (length * length))
         }
         var taps = [g(0)]
-        while taps.count < 1000 {
+        while taps.count < maximumTaps {
             let next = g(taps.count)
             guard next > 1e-7 * taps[0] else { break }
             taps.append(next)

@@ -23,6 +23,8 @@ public struct WrittenDateTime: Equatable, Sendable {
 
     /// ISO 8601 text of the wall-clock time (with the offset when known).
     public var iso8601: String {
+        // Years 0001–9999 only (±2.5e11 s); inputs are bounded far inside this where they enter.
+        guard wallClockSeconds.isFinite, abs(wallClockSeconds) < 2.5e11 else { return "invalid date-time" }
         let whole = wallClockSeconds.rounded(.down)
         let (days, secondOfDay) = Int(whole).quotientAndRemainder(dividingBy: 86400)
         let (y, m, d) = Self.civil(fromDays: secondOfDay < 0 ? days - 1 : days)
@@ -92,9 +94,11 @@ public struct WrittenDateTime: Equatable, Sendable {
             timePart.removeLast()
         } else if let signIndex = timePart.lastIndex(where: { $0 == "+" || $0 == "-" }) {
             let zone = timePart[timePart.index(after: signIndex)...].replacingOccurrences(of: ":", with: "")
-            guard zone.count == 4 || zone.count == 2, zone.allSatisfy(\.isNumber), let value = Int(zone) else { return nil }
-            let minutes = zone.count == 4 ? (value / 100) * 60 + value % 100 : value * 60
-            offset = (timePart[signIndex] == "-" ? -1 : 1) * minutes * 60
+            guard zone.count == 4 || zone.count == 2, zone.allSatisfy(\.isASCII), zone.allSatisfy(\.isNumber),
+                  let value = Int(zone) else { return nil }
+            guard let seconds = offsetSeconds(hours: zone.count == 4 ? value / 100 : value, minutes: zone.count == 4 ? value % 100 : 0,
+                                              negative: timePart[signIndex] == "-") else { return nil }
+            offset = seconds
             timePart = String(timePart[..<signIndex])
         }
         guard timePart.contains(":"), let seconds = parseTime(timePart) else { return nil }
@@ -106,14 +110,22 @@ public struct WrittenDateTime: Equatable, Sendable {
         var offset: Int?
         if let signIndex = body.firstIndex(where: { $0 == "+" || $0 == "-" }) {
             let zone = body[body.index(after: signIndex)...]
-            guard zone.count == 4, zone.allSatisfy(\.isNumber), let value = Int(zone) else { return nil }
-            offset = (body[signIndex] == "-" ? -1 : 1) * ((value / 100) * 3600 + (value % 100) * 60)
+            guard zone.count == 4, zone.allSatisfy(\.isASCII), zone.allSatisfy(\.isNumber), let value = Int(zone),
+                  let seconds = offsetSeconds(hours: value / 100, minutes: value % 100, negative: body[signIndex] == "-") else { return nil }
+            offset = seconds
             body = String(body[..<signIndex])
         }
         let main = body.split(separator: ".", maxSplits: 1).first.map(String.init) ?? body
         guard main.count >= 10, main.allSatisfy(\.isNumber), let days = parseDate(String(main.prefix(8))) else { return nil }
         guard let seconds = parseTime(String(body.dropFirst(8))) else { return nil }
         return WrittenDateTime(wallClockSeconds: Double(days) * 86400 + seconds, offsetSeconds: offset)
+    }
+
+    /// A UTC offset in seconds; nil beyond ±23:59 (hours 0–23, minutes 0–59: CONTRACT.md
+    /// hardening rules; real zones span −12:00 to +14:00).
+    private static func offsetSeconds(hours: Int, minutes: Int, negative: Bool) -> Int? {
+        guard (0...23).contains(hours), (0...59).contains(minutes) else { return nil }
+        return (negative ? -1 : 1) * (hours * 3600 + minutes * 60)
     }
 
     private static func daysInMonth(_ y: Int, _ m: Int) -> Int {

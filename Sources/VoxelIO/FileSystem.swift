@@ -6,7 +6,7 @@ import Darwin
 import Foundation
 import VoxelKernels
 
-/// The POSIX calls VoxelIO makes: open, stat, pread, mmap, write, rename. Errors carry the
+/// The POSIX calls VoxelIO makes: open, stat, pread, write, rename. Errors carry the
 /// path and `strerror(errno)`.
 enum FileSystem {
     static func errorText() -> String { String(cString: strerror(errno)) }
@@ -64,14 +64,14 @@ enum FileSystem {
             return bytes
         }
 
-        /// Maps the whole file read-only and passes its bytes to `body`.
-        func withMappedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        /// Reads the whole file into memory and passes its bytes to `body`. Not a memory map: a
+        /// file that shrinks while it is read (rewritten by another program) must give a
+        /// "truncated" error, not SIGBUS.
+        func withContents<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
             guard size > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-            guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), base != MAP_FAILED else {
-                throw VoxelIOError(path, "cannot map: \(FileSystem.errorText())")
-            }
-            defer { munmap(base, size) }
-            _ = madvise(base, size, MADV_SEQUENTIAL)
+            guard let base = malloc(size) else { throw VoxelIOError(path, "cannot allocate \(size) bytes to read it") }
+            defer { free(base) }
+            try read(into: base, count: size, offset: 0)
             return try body(UnsafeRawBufferPointer(start: base, count: size))
         }
     }
@@ -111,35 +111,57 @@ enum FileSystem {
         return String(cString: real) + "/" + name
     }
 
+    /// The folder part of `path`, with its trailing slash ("" for a bare name).
+    static func folder(of path: String) -> String {
+        path.lastIndex(of: "/").map { String(path[...$0]) } ?? ""
+    }
+
+    /// Writes `pieces` to a new temporary file in `path`'s folder and returns its path; the
+    /// caller renames it into place (``commit(_:to:)``) or discards it. On failure nothing is
+    /// left behind.
+    static func stage(_ path: String, pieces: [UnsafeRawBufferPointer]) throws -> String {
+        guard let (fd, temporary) = TemporaryFiles.create(inFolder: folder(of: path)) else {
+            throw VoxelIOError(path, "cannot create a file in the output folder: \(errorText())")
+        }
+        var written = false
+        defer { if !written { TemporaryFiles.discard(temporary) } }
+        defer { close(fd) }
+        for piece in pieces where piece.count > 0 {
+            var done = 0
+            while done < piece.count {
+                let n = write(fd, piece.baseAddress! + done, piece.count - done)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw VoxelIOError(path, "write failed: \(errorText())") }
+                done += n
+            }
+        }
+        // Output files get the usual permissions (mkstemp creates them 0600).
+        fchmod(fd, 0o666 & ~processUmask)
+        written = true
+        return temporary
+    }
+
+    /// Renames a staged temporary file over `path`.
+    static func commit(_ temporary: String, to path: String) throws {
+        guard rename(temporary, path) == 0 else {
+            let message = errorText()
+            TemporaryFiles.discard(temporary)
+            throw VoxelIOError(path, "cannot rename into place: \(message)")
+        }
+        TemporaryFiles.forget(temporary)
+    }
+
+    /// The kind of file at `path`, following links; nil when nothing is there (a dangling link
+    /// included).
+    static func fileType(_ path: String) -> mode_t? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return info.st_mode & S_IFMT
+    }
+
     /// Writes `pieces` to a temporary file in the target folder, then renames it over `path`.
     /// On any failure the temporary file is removed and `path` is untouched.
     static func writeAtomically(_ path: String, pieces: [UnsafeRawBufferPointer]) throws {
-        let slash = path.lastIndex(of: "/")
-        let folder = slash.map { String(path[...$0]) } ?? ""
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        var template = Array("\(folder).\(name).voxdose-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw VoxelIOError(path, "cannot create a file in the output folder: \(errorText())") }
-        let temporary = String(cString: template.map { UInt8(bitPattern: $0) })
-        var committed = false
-        defer {
-            if !committed { unlink(temporary) }
-        }
-        do {
-            defer { close(fd) }
-            for piece in pieces where piece.count > 0 {
-                var done = 0
-                while done < piece.count {
-                    let n = write(fd, piece.baseAddress! + done, piece.count - done)
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else { throw VoxelIOError(path, "write failed: \(errorText())") }
-                    done += n
-                }
-            }
-            // Output files get the usual permissions (mkstemp creates them 0600).
-            fchmod(fd, 0o666 & ~processUmask)
-        }
-        guard rename(temporary, path) == 0 else { throw VoxelIOError(path, "cannot rename into place: \(errorText())") }
-        committed = true
+        try commit(stage(path, pieces: pieces), to: path)
     }
 }

@@ -21,6 +21,8 @@ public final class NIfTIFile {
     public let headerIsCompressed: Bool
     /// Whether the data file is gzip-compressed.
     public let dataIsCompressed: Bool
+    /// False when opened for the header alone.
+    private let dataIsChecked: Bool
 
     /// Voxel data larger than this is refused before allocation: half the physical memory,
     /// at most 64 GiB.
@@ -44,21 +46,37 @@ public final class NIfTIFile {
 
     /// Opens `path` and validates its header and sizes.
     /// - Throws: ``VoxelIOError`` naming the file and the first problem.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, checkingData: true)
+    }
+
+    /// Opens `path` for its header alone (`voxdose info`): only the header bytes are read (the
+    /// first bytes of a `.gz` stream are inflated, never the whole stream), and a `.hdr` whose
+    /// data file is missing still opens. Reading voxels from such a file is not allowed.
+    public convenience init(headerOnly path: String) throws {
+        try self.init(path: path, checkingData: false)
+    }
+
+    private init(path: String, checkingData: Bool) throws {
         self.path = path
         let file = try FileSystem.ReadableFile(path)
         let (headerBytes, compressed) = try Self.readHeaderBytes(file)
         let header = try NIfTIHeader.parse(headerBytes, path: path)
         self.header = header
         headerIsCompressed = compressed
+        dataIsChecked = checkingData
         if header.isSingleFile {
             dataPath = path
             dataIsCompressed = compressed
-        } else {
+        } else if checkingData {
             dataPath = try Self.imagePath(forHeader: path)
             dataIsCompressed = try Self.readHeaderBytes(FileSystem.ReadableFile(dataPath), count: 2).1
+        } else {
+            let candidates = Self.companionDataFiles(ofHeader: path)
+            dataPath = candidates.first(where: FileSystem.exists) ?? candidates.first ?? path
+            dataIsCompressed = (try? Self.readHeaderBytes(FileSystem.ReadableFile(dataPath), count: 2).1) ?? false
         }
-        try checkSizes(headerFile: file)
+        if checkingData { try checkSizes(headerFile: file) }
     }
 
     /// Reads one 3-D frame (0-based; 0 for a 3-D image) as Float32, scaled.
@@ -115,6 +133,7 @@ public final class NIfTIFile {
     // MARK: - Private
 
     private func checkFrame(_ frame: Int) throws {
+        precondition(dataIsChecked, "NIfTIFile(headerOnly:) reads no voxels")
         guard (0..<header.frameCount).contains(frame) else {
             throw VoxelIOError(path, "has no frame \(frame): it holds \(header.frameCount) frame(s), numbered from 0")
         }
@@ -138,17 +157,26 @@ public final class NIfTIFile {
         }
     }
 
-    /// `x.hdr` → `x.img` or `x.img.gz` (and `x.hdr.gz` alike); `x.img` given for the pair is
-    /// not accepted (the header is the entry point).
-    private static func imagePath(forHeader path: String) throws -> String {
+    /// The files that may hold the voxels of the `.hdr` (or `.hdr.gz`) header `path`: `x.img`,
+    /// `x.img.gz`, `x.IMG`; empty for any other name. Output checks treat all of them as parts
+    /// of the input, so an output can never overwrite a pair's data.
+    public static func companionDataFiles(ofHeader path: String) -> [String] {
         let lower = path.lowercased()
         let stem: String
         if lower.hasSuffix(".hdr.gz") { stem = String(path.dropLast(7)) }
         else if lower.hasSuffix(".hdr") { stem = String(path.dropLast(4)) }
-        else { throw VoxelIOError(path, "header says its data is in a separate .img file, but the file is not named .hdr") }
-        for candidate in [stem + ".img", stem + ".img.gz", stem + ".IMG"] where FileSystem.exists(candidate) {
-            return candidate
+        else { return [] }
+        return [stem + ".img", stem + ".img.gz", stem + ".IMG"]
+    }
+
+    /// `x.hdr` → `x.img` or `x.img.gz` (and `x.hdr.gz` alike); `x.img` given for the pair is
+    /// not accepted (the header is the entry point).
+    private static func imagePath(forHeader path: String) throws -> String {
+        let candidates = companionDataFiles(ofHeader: path)
+        guard let stem = candidates.first?.dropLast(4) else {
+            throw VoxelIOError(path, "header says its data is in a separate .img file, but the file is not named .hdr")
         }
+        if let existing = candidates.first(where: FileSystem.exists) { return existing }
         throw VoxelIOError(path, "image file \(stem).img (or .img.gz) of this .hdr/.img pair is missing")
     }
 
@@ -220,7 +248,7 @@ public final class NIfTIFile {
         let voxels = try [Float](unsafeUninitializedCapacity: count + prefixFloats) { buffer, initialized in
             let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
             FreshMemory.prepare(raw, byteCount: needed, populate: false)
-            result = try file.withMappedBytes { input in
+            result = try file.withContents { input in
                 Result { () throws(GzipFailure) -> Int in
                     try Gzip.inflateAll(input, into: UnsafeMutableRawBufferPointer(start: raw, count: needed))
                 }
@@ -256,7 +284,7 @@ public final class NIfTIFile {
         let output = UnsafeMutableRawBufferPointer(start: base, count: needed)
         let produced: Int
         do {
-            produced = try file.withMappedBytes { try Gzip.inflateAll($0, into: output) }
+            produced = try file.withContents { try Gzip.inflateAll($0, into: output) }
         } catch let GzipFailure.corrupt(reason) {
             throw VoxelIOError(dataPath, reason)
         }

@@ -97,9 +97,29 @@ public struct NIfTIHeader: Sendable {
         }
     }
 
-    /// The 3-D grid of one frame.
+    /// The 3-D grid of one frame. Its spacing is the affine's voxel edge lengths (for sform and
+    /// qform; pixdim otherwise), so volumes, kernels, spheres and positions all follow the
+    /// geometry the standard says is in force; see ``pixdimMismatch``.
     public var geometry: GridGeometry {
-        GridGeometry(dimensions: spatialDimensions, spacingMM: spacingMM, affine: affineMM)
+        let affine = affineMM
+        var spacing = spacingMM
+        if affineSource != .pixdim {
+            let edges = GridGeometry.edgeLengthsMM(of: affine)
+            for axis in 0..<3 where edges[axis].isFinite && edges[axis] > 0 { spacing[axis] = edges[axis] }
+        }
+        return GridGeometry(dimensions: spatialDimensions, spacingMM: spacing, affine: affine)
+    }
+
+    /// When pixdim disagrees with the affine in use (a voxel edge differing by more than 0.1 %,
+    /// or the voxel volume |det| by more than 0.1 %): the spacing pixdim gives and the one the
+    /// affine gives, both in mm. Nil when they agree, or when pixdim is the geometry.
+    public var pixdimMismatch: (pixdimMM: SIMD3<Double>, affineMM: SIMD3<Double>)? {
+        guard affineSource != .pixdim else { return nil }
+        let fromPixdim = spacingMM, grid = geometry
+        let pixdimVolume = fromPixdim.x * fromPixdim.y * fromPixdim.z / 1000
+        func differs(_ a: Double, _ b: Double) -> Bool { abs(a - b) > 1e-3 * max(abs(a), abs(b)) }
+        let edgesDiffer = (0..<3).contains { differs(fromPixdim[$0], grid.spacingMM[$0]) }
+        return edgesDiffer || differs(pixdimVolume, grid.voxelVolumeML) ? (fromPixdim, grid.spacingMM) : nil
     }
 }
 

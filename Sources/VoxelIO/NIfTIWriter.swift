@@ -13,10 +13,13 @@ public enum NIfTIWriter {
     ///   - voxels: in NIfTI order, `reference.spatialDimensions` of them.
     ///   - reference: the header whose orientation the output keeps.
     ///   - description: the header's `descrip` (79 bytes at most are kept).
-    public static func write(_ voxels: [Float], to path: String, reference: NIfTIHeader, description: String) throws {
+    ///   - outputs: the command's output set to stage the file in (committed with the others);
+    ///     nil writes it on its own, atomically.
+    public static func write(_ voxels: [Float], to path: String, reference: NIfTIHeader, description: String,
+                             in outputs: OutputFiles? = nil) throws {
         try voxels.withUnsafeBytes { data in
             try write(data, datatype: .float32, count: voxels.count, to: path, reference: reference,
-                      description: description, intentIsLabel: false)
+                      description: description, intentIsLabel: false, in: outputs)
         }
     }
 
@@ -39,7 +42,8 @@ public enum NIfTIWriter {
     }
 
     private static func write(_ data: UnsafeRawBufferPointer, datatype: NIfTIDatatype, count: Int, to path: String,
-                              reference: NIfTIHeader, description: String, intentIsLabel: Bool) throws {
+                              reference: NIfTIHeader, description: String, intentIsLabel: Bool,
+                              in outputs: OutputFiles? = nil) throws {
         let dims = reference.spatialDimensions
         guard count == dims.x * dims.y * dims.z else {
             throw VoxelIOError(path, "internal: \(count) voxels do not fill the reference grid \(dims)")
@@ -50,12 +54,15 @@ public enum NIfTIWriter {
             throw VoxelIOError(path, "libnifti could not build a header for this volume")
         }
         let prefix = headerBytes + [UInt8](repeating: 0, count: voxOffset - headerBytes.count)
+        func put(_ pieces: [UnsafeRawBufferPointer]) throws {
+            if let outputs { try outputs.stage(path, pieces: pieces) } else { try FileSystem.writeAtomically(path, pieces: pieces) }
+        }
         try prefix.withUnsafeBytes { head in
             if path.lowercased().hasSuffix(".gz") {
                 let members = Gzip.compress([head, data])
-                try withBuffers(members) { try FileSystem.writeAtomically(path, pieces: $0) }
+                try withBuffers(members) { try put($0) }
             } else {
-                try FileSystem.writeAtomically(path, pieces: [head, data])
+                try put([head, data])
             }
         }
     }

@@ -39,13 +39,61 @@ public struct PETSidecar: Sendable {
         return nil
     }
 
-    public func number(_ key: String) -> Double? {
+    /// The physical range of each numeric key VoxDose reads (CONTRACT.md hardening rules): a
+    /// half-life, weight, height or activity must be positive; a BIDS time offset from
+    /// `TimeZero` lies within ±1e9 s (31 years). Other keys need only be finite.
+    public static let numberRanges: [String: ClosedRange<Double>] = {
+        let positive = Double.leastNonzeroMagnitude ... Double.greatestFiniteMagnitude
+        let offset = -1e9 ... 1e9
+        return ["RadionuclideHalfLife": positive, "InjectedRadioactivity": positive, "RadionuclideTotalDose": positive,
+                "BodyWeight": positive, "PatientWeight": positive, "PatientSize": positive,
+                "InjectionStart": offset, "ScanStart": offset, "ImageDecayCorrectionTime": offset]
+    }()
+
+    /// The number under `key` (a JSON number, a decimal number written as a string, or the
+    /// first element of a list), or nil when the key is absent or null.
+    /// - Throws: ``VoxelIOError`` naming the key when the value is not a finite decimal number
+    ///   (`"inf"`, `"nan"`, hexadecimal and words are refused) or lies outside the key's
+    ///   physical range (``numberRanges``).
+    public func number(_ key: String) throws -> Double? {
+        let value: Double
         switch object[key] {
-        case .number(let d)?: return d
-        case .string(let s)?: return Double(s.trimmingCharacters(in: .whitespaces))
-        case .array(let a)?: return a.first.flatMap { if case .number(let d) = $0 { return d } else { return nil } }
-        default: return nil
+        case nil, .null?: return nil
+        case .number(let d)?: value = d
+        case .string(let s)?:
+            guard let d = Self.decimal(s) else { throw VoxelIOError(path, "\(key) is \"\(s)\", not a finite decimal number") }
+            value = d
+        case .array(let a)?:
+            guard case .number(let d)? = a.first else { throw VoxelIOError(path, "\(key) is a list that does not start with a number") }
+            value = d
+        default:
+            throw VoxelIOError(path, "\(key) is not a number")
         }
+        guard value.isFinite else { throw VoxelIOError(path, "\(key) is not finite") }
+        if let range = Self.numberRanges[key], !range.contains(value) {
+            let bound = range.lowerBound > 0 ? "must be positive" : "must lie within ±\(Int(range.upperBound)) s"
+            throw VoxelIOError(path, "\(key) is \(value): it \(bound)")
+        }
+        return value
+    }
+
+    /// A finite decimal number as JSON writes one (`-12.5e3`), surrounding spaces allowed;
+    /// nil for anything else (`inf`, `nan`, `0x1p3`, `1,5`).
+    static func decimal(_ text: String) -> Double? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        var digits = 0, seenExponent = false, previous: Character = " "
+        for c in t {
+            switch c {
+            case "0"..."9": digits += 1
+            case "+", "-": guard previous == " " || previous == "e" || previous == "E" else { return nil }
+            case ".": guard !seenExponent else { return nil }
+            case "e", "E": guard digits > 0, !seenExponent else { return nil }; seenExponent = true
+            default: return nil
+            }
+            previous = c
+        }
+        guard digits > 0, let value = Double(t), value.isFinite else { return nil }
+        return value
     }
 
     public func bool(_ key: String) -> Bool? {
@@ -71,7 +119,7 @@ public struct PETSidecar: Sendable {
         }
         if let corrected = bool("ImageDecayCorrected") {
             guard corrected else { return (.none, "ImageDecayCorrected") }
-            if let at = number("ImageDecayCorrectionTime"), let injection = number("InjectionStart"), at == injection {
+            if let at = try number("ImageDecayCorrectionTime"), let injection = try number("InjectionStart"), at == injection {
                 return (.admin, "ImageDecayCorrected, ImageDecayCorrectionTime = InjectionStart")
             }
             return (.start, "ImageDecayCorrected")
@@ -103,7 +151,7 @@ public struct PETSidecar: Sendable {
     /// A BIDS time: TimeZero (a clock time, on the series or acquisition date when one is known)
     /// plus `seconds`.
     private func bidsTime(plus secondsKey: String) throws -> Time? {
-        guard let zero = string("TimeZero"), let offset = number(secondsKey) else { return nil }
+        guard let zero = string("TimeZero"), let offset = try number(secondsKey) else { return nil }
         if let full = WrittenDateTime.parse(zero) {
             return Time(value: WrittenDateTime(wallClockSeconds: full.wallClockSeconds + offset, offsetSeconds: full.offsetSeconds),
                         keys: "TimeZero + \(secondsKey)", dateKnown: true)

@@ -104,8 +104,20 @@ public struct GridGeometry: Equatable, Sendable {
     /// Total number of voxels.
     public var voxelCount: Int { dimensions.x * dimensions.y * dimensions.z }
 
-    /// Voxel volume in millilitres: the product of the three spacings (mm³) / 1000.
-    public var voxelVolumeML: Double { spacingMM.x * spacingMM.y * spacingMM.z / 1000 }
+    /// Voxel volume in millilitres: |det| of the affine's linear part (mm³) / 1000 — the
+    /// volume the affine gives a voxel, which is what positions follow (CONTRACT.md hardening
+    /// rules); the product of the spacings when the affine is singular or not finite.
+    public var voxelVolumeML: Double {
+        let det = abs(affine.linearDeterminant)
+        return det.isFinite && det > 0 ? det / 1000 : spacingMM.x * spacingMM.y * spacingMM.z / 1000
+    }
+
+    /// The length (mm) of each voxel edge in the world: the norms of the affine's columns.
+    public static func edgeLengthsMM(of affine: AffineTransform) -> SIMD3<Double> {
+        let (r0, r1, r2) = affine.rows
+        let squares: SIMD4<Double> = r0 * r0 + r1 * r1 + r2 * r2
+        return SIMD3(squares.x.squareRoot(), squares.y.squareRoot(), squares.z.squareRoot())
+    }
 
     /// Default tolerance (mm) within which two grids count as the same (ARCHITECTURE.md).
     public static let sameGridToleranceMM = 1e-3

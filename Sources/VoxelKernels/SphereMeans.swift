@@ -6,6 +6,25 @@ public enum SphereMeans {
         public var dj: Int, dk: Int, halfWidth: Int
     }
 
+    /// The most voxels a sphere may hold (CONTRACT.md hardening rules: work a user's number
+    /// controls is bounded before it starts).
+    public static let maximumVoxels = 1_000_000
+
+    /// The number of voxels in the sphere of radius `radiusMM` on `spacingMM`, counted exactly
+    /// when the sphere is within ``maximumVoxels``; `.infinity` when it is surely larger (so
+    /// that neither this count nor ``rows(radiusMM:spacingMM:)`` does unbounded work).
+    public static func voxelCount(radiusMM r: Double, spacingMM s: SIMD3<Double>) -> Double {
+        let reach = SIMD3(r / s.x, r / s.y, r / s.z)
+        guard r.isFinite, r >= 0, (0..<3).allSatisfy({ reach[$0].isFinite }) else { return .infinity }
+        // Rows inside the (y, z) ellipse hold at least one voxel each: about π/4 of the box.
+        let rowBox = (2 * reach.y.rounded(.down) + 1) * (2 * reach.z.rounded(.down) + 1)
+        let ellipsoid = 4 / 3 * Double.pi * reach.x * reach.y * reach.z
+        guard rowBox <= 4 * Double(maximumVoxels), ellipsoid <= 4 * Double(maximumVoxels), reach.x <= Double(maximumVoxels) else {
+            return .infinity
+        }
+        return Double(rows(radiusMM: r, spacingMM: s).reduce(0) { $0 + 2 * $1.halfWidth + 1 })
+    }
+
     /// The sphere of radius `radiusMM` as rows along x: every voxel (di, dj, dk) with
     /// (di·sx)² + (dj·sy)² + (dk·sz)² ≤ r² (centre distances; anisotropic spacing honoured).
     public static func rows(radiusMM r: Double, spacingMM s: SIMD3<Double>) -> [Row] {

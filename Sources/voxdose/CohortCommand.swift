@@ -25,7 +25,7 @@ struct Cohort: ParsableCommand {
 
     func run() throws {
         try runReportingFailures {
-            try OutputSafety.check(outputs: [out, fit].compactMap { $0 }, inputs: [table])
+            let outputs = try OutputFiles([out, fit], inputs: [table])
             let analysis = try CohortAnalysis(table: try DataTable.read(path: table), options: .init(
                 outcome: outcome, positive: positive, predictors: predictors?.names, cutoffs: cutoffs?.entries ?? []))
             var model: LogisticModel? = nil
@@ -35,8 +35,8 @@ struct Cohort: ParsableCommand {
                 }
             }
             let document = JSONObject.document(schema: "voxdose.cohort/1", Self.body(analysis))
-            if let fit, let model { try AtomicTextFile.write(Self.modelDocument(model).serialized(), to: fit) }
-            try TextOutput.emit(document.serialized(), to: out)
+            if let fit, let model { try outputs.stage(text: Self.modelDocument(model).serialized(), to: fit) }
+            try outputs.finish(with: document.serialized(), to: out)
         }
     }
 

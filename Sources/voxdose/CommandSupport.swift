@@ -35,11 +35,41 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case json, csv
 }
 
+/// Warnings found while reading a command's inputs (one command runs per process), merged with
+/// the command's own into its JSON `warnings` list and printed on stderr as `warning: …`
+/// (CONTRACT.md guard rails).
+enum RunWarnings {
+    nonisolated(unsafe) private static var found: [String] = []
+
+    static func add(_ message: String) {
+        if !found.contains(message) { found.append(message) }
+    }
+
+    /// The inputs' warnings followed by `own`, each printed on stderr, as the JSON list.
+    static func report(_ own: [String] = []) -> JSONValue {
+        let all = found + own.filter { !found.contains($0) }
+        for warning in all { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        return .array(all.map(JSONValue.string))
+    }
+}
+
 /// Opening images and labels the same way in every command (CONTRACT.md conventions).
 enum Inputs {
+    /// Opens a NIfTI file, noting a pixdim that disagrees with the affine in use (the affine
+    /// is the geometry: CONTRACT.md hardening rules).
+    static func open(_ path: String) throws -> NIfTIFile {
+        let file = try NIfTIFile(path: path)
+        if let (pixdim, affine) = file.header.pixdimMismatch {
+            func mm(_ v: SIMD3<Double>) -> String { [v.x, v.y, v.z].map { String(format: "%.6g", $0) }.joined(separator: " × ") }
+            RunWarnings.add("pixdim_mismatch: \(path): pixdim says voxels of \(mm(pixdim)) mm but the \(file.header.affineSource.rawValue) "
+                + "(the geometry in use) gives \(mm(affine)) mm; volumes and distances follow the \(file.header.affineSource.rawValue)")
+        }
+        return file
+    }
+
     /// The 3-D frame to use: `frame` for a 4-D image (required), 0 for a 3-D one.
     static func read(_ path: String, frame: Int?) throws -> (file: NIfTIFile, volume: ScalarVolume) {
-        let file = try NIfTIFile(path: path)
+        let file = try open(path)
         let frames = file.header.frameCount
         if frame == nil && frames > 1 {
             throw CommandFailure("\(path): is 4-D with \(frames) frames: choose one with --frame N (0…\(frames - 1))")
@@ -50,7 +80,7 @@ enum Inputs {
     /// A label volume on `grid`: integer-valued, 3-D, on the same grid unless `resample`.
     static func labels(_ path: String, onto grid: GridGeometry, gridOf imagePath: String,
                        resample: Bool) throws -> (labels: [Int32], resampled: Bool) {
-        let file = try NIfTIFile(path: path)
+        let file = try open(path)
         guard file.header.frameCount == 1 else {
             throw CommandFailure("\(path): a label image must be 3-D; it holds \(file.header.frameCount) frames")
         }
@@ -102,7 +132,7 @@ enum Inputs {
 
     /// A 3-D scalar map (a density map, for instance) that must share the image grid.
     static func scalarMap(_ path: String, onto grid: GridGeometry, gridOf imagePath: String) throws -> ScalarVolume {
-        let file = try NIfTIFile(path: path)
+        let file = try open(path)
         guard file.header.frameCount == 1 else {
             throw CommandFailure("\(path): must be 3-D; it holds \(file.header.frameCount) frames")
         }
@@ -124,6 +154,18 @@ enum Inputs {
         return rho
     }
 
+    /// Refuses an SUVpeak sphere larger than ``SphereMeans/maximumVoxels`` on `grid` before any
+    /// work (a radius typed in the wrong unit, or voxels of a micrometre).
+    static func checkSphere(radiusMM: Double, on grid: GridGeometry, image: String) throws {
+        let voxels = SphereMeans.voxelCount(radiusMM: radiusMM, spacingMM: grid.spacingMM)
+        guard voxels <= Double(SphereMeans.maximumVoxels) else {
+            let s = grid.spacingMM
+            throw CommandFailure("\(image): an SUVpeak sphere of radius \(String(format: "%g", radiusMM)) mm on voxels of "
+                + "\(String(format: "%g × %g × %g", s.x, s.y, s.z)) mm holds \(voxels.isFinite ? String(format: "%.0f", voxels) : "far more than \(SphereMeans.maximumVoxels)") voxels "
+                + "(at most \(SphereMeans.maximumVoxels)); check --suvpeak-radius and the image's voxel size")
+        }
+    }
+
     static func describe(_ g: GridGeometry) -> String {
         func mm(_ x: Double) -> String { String(format: "%.4g", x) }
         let d = g.dimensions, s = g.spacingMM
@@ -132,20 +174,14 @@ enum Inputs {
     }
 }
 
-/// Where a command's text output goes: stdout, or a file written atomically.
-enum TextOutput {
-    /// Refuses before any work when `path` would overwrite an input.
-    static func check(_ path: String?, inputs: [String?]) throws {
-        guard let path else { return }
-        try OutputSafety.check(outputs: [path], inputs: inputs.compactMap { $0 })
-    }
-
-    static func emit(_ text: String, to path: String?) throws {
-        guard let path else {
-            FileHandle.standardOutput.write(Data(text.utf8))
-            return
-        }
-        try AtomicTextFile.write(text, to: path)
+extension OutputFiles {
+    /// The command's last step: stages its JSON (or CSV) document for `path`, commits every
+    /// staged output together, then prints the document on stdout when `path` is nil — so
+    /// stdout never shows a result whose files were not written.
+    func finish(with text: String, to path: String?) throws {
+        if let path { try stage(text: text, to: path) }
+        try commit()
+        if path == nil { FileHandle.standardOutput.write(Data(text.utf8)) }
     }
 }
 

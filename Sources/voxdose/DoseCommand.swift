@@ -72,10 +72,26 @@ struct Dose: ParsableCommand {
         if let r = residual?.base, !(r >= 0) { throw ValidationError("--residual must be 0 or more") }
     }
 
+    /// The refusal of a run whose dose map or total activity would not be finite although the
+    /// image is (CONTRACT.md hardening rules): bad usage (64) naming the options that scale the
+    /// values when any was given (`--decay-hours 86400`, seconds typed as hours, or
+    /// `--dose-factor 1e308`), else exit 1 naming the sidecar keys that did.
+    private func overflowRefusal(sidecar: String?) -> Error {
+        let options: [(String, Double?)] = [("--decay-hours", decayHours.map { $0.base / 3600 }), ("--half-life", halfLife.map { $0.base / 3600 }),
+                                            ("--dose-factor", doseFactor?.base), ("--density", density?.base),
+                                            ("--calibrate-activity", calibrateActivity.map { $0.base / 1e9 })]
+        var given = options.compactMap { name, value in value.map { "\(name) \(String(format: "%g", $0))" } }
+        if labelDensity != nil { given.append("--label-density") }
+        if let units { given.append("--units \(units.rawValue)") }
+        if implantTime != nil || referenceTime != nil { given.append("--implant-time/--reference-time") }
+        let problem = "the dose map would not be finite (it overflows Float32) although the image values are"
+        guard given.isEmpty else { return ValidationError("\(problem): check \(given.joined(separator: ", "))") }
+        return CommandFailure("\(pet): \(problem): check the image values and RadionuclideHalfLife, Units and the times in \(sidecar ?? "the sidecar")")
+    }
+
     func run() throws {
         try runReportingFailures {
-            try OutputSafety.check(outputs: [out] + (summary.map { [$0] } ?? []),
-                                   inputs: [pet, sidecar, densityMap, calibrationMask, labels].compactMap { $0 })
+            let outputs = try OutputFiles([out, summary], inputs: [pet, sidecar, densityMap, calibrationMask, labels])
             var warnings: [String] = []
             common.progress("reading \(pet)")
             let (file, volume) = try Inputs.read(pet, frame: frame)
@@ -87,7 +103,7 @@ struct Dose: ParsableCommand {
             if let tracer = meta?.string("TracerRadionuclide"), let nuclide = Radionuclide.named(tracer), nuclide != .y90 {
                 throw CommandFailure("\(meta!.path): TracerRadionuclide is \(tracer), not 90Y")
             }
-            let halfLifeSeconds = halfLife?.base ?? meta?.number("RadionuclideHalfLife") ?? Radionuclide.y90.halfLifeSeconds
+            let halfLifeSeconds = try halfLife?.base ?? meta?.number("RadionuclideHalfLife") ?? Radionuclide.y90.halfLifeSeconds
 
             // Calibration or decay correction.
             var calibrationFactor: Double?
@@ -137,17 +153,26 @@ struct Dose: ParsableCommand {
                 settings.density = .uniform(uniformDensity)
             }
 
+            if method == .dvk, !VoxelSValueKernel.y90(voxelMM: grid.spacingMM).reachesFullRange {
+                let v = grid.spacingMM
+                throw CommandFailure("\(pet): voxels of \(String(format: "%g × %g × %g", v.x, v.y, v.z)) mm are too small for the 90Y kernel "
+                    + "(it would need more than \(VoxelSValueKernel.maximumTaps) taps per axis); check the header's spacing, or use --method ldm")
+            }
             let activity = Reductions.finiteSummary(volume.voxels)
             let voxelCount = volume.voxels.count
             common.progress("computing the \(method.rawValue.uppercased()) dose map")
             // Hand the map the only reference to the voxels, so LDM can work in place.
             let concentrations = (consume volume).voxels
             let result = DoseMap.compute(concentrations: concentrations, geometry: grid, settings: settings)
+            let dose = Reductions.finiteSummary(result.doseGy)
+            let totalActivityGBq = activity.sum * scale * grid.voxelVolumeML * 1e-9
+            if dose.finite < activity.finite || !totalActivityGBq.isFinite {
+                throw overflowRefusal(sidecar: meta?.path)
+            }
             common.progress("writing \(out)")
             try NIfTIWriter.write(result.doseGy, to: out, reference: file.header,
-                                  description: "VoxDose 90Y absorbed dose Gy (\(method.rawValue.uppercased()))")
+                                  description: "VoxDose 90Y absorbed dose Gy (\(method.rawValue.uppercased()))", in: outputs)
 
-            let dose = Reductions.finiteSummary(result.doseGy)
             var body: JSONObject = [
                 "method": .string(method.rawValue),
                 "dose_factor_j_per_gbq": .number(settings.doseFactorJPerGBq),
@@ -155,7 +180,7 @@ struct Dose: ParsableCommand {
                 "density_g_per_ml": densityMap == nil && labelDensity == nil ? .number(uniformDensity) : .null,
                 "decay_correction_factor": .number(decay.factor),
                 "calibration_factor": .number(calibrationFactor),
-                "total_activity_gbq": .number(activity.sum * scale * grid.voxelVolumeML * 1e-9),
+                "total_activity_gbq": .number(totalActivityGBq),
                 "max_gy": dose.finite > 0 ? .float(dose.max) : .null,
                 "output": .string(out),
             ]
@@ -186,9 +211,8 @@ struct Dose: ParsableCommand {
                              "max_gy": .number(r.max), "median_gy": .number(r.median), "nan_voxels": .int(r.nanVoxels)])
                 })
             }
-            body["warnings"] = .array(warnings.map { .string($0) })
-            for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-            try TextOutput.emit(JSONObject.document(schema: "voxdose.dose/1", body).serialized(), to: summary)
+            body["warnings"] = RunWarnings.report(warnings)
+            try outputs.finish(with: JSONObject.document(schema: "voxdose.dose/1", body).serialized(), to: summary)
         }
     }
 }

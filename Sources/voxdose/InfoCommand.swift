@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Reporting
 import VoxelIO
 
@@ -6,7 +7,7 @@ import VoxelIO
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a NIfTI header as JSON (voxdose.info/1).",
-        discussion: "The whole file is read once, so a truncated or corrupt file is an error here too.")
+        discussion: "Only the header is read (the first bytes of a .gz): the voxels are not needed, so a .hdr whose .img is missing still prints.")
 
     @Argument(help: "A NIfTI-1 or NIfTI-2 image (.nii, .nii.gz, .hdr/.img).")
     var file: String
@@ -15,9 +16,8 @@ struct Info: ParsableCommand {
 
     func run() throws {
         try runReportingFailures {
-            let image = try NIfTIFile(path: file)
-            try image.verifyData()
-            try TextOutput.emit(Self.document(image).serialized(), to: nil)
+            let image = try NIfTIFile(headerOnly: file)
+            FileHandle.standardOutput.write(Data(Self.document(image).serialized().utf8))
         }
     }
 

@@ -69,9 +69,8 @@ struct Lesions: ParsableCommand {
 
     func run() throws {
         try runReportingFailures {
-            let outputs = [out, csv, dvh].compactMap { $0 }
-            let inputs = [labels, dose, suv, muscleMask, bloodPoolMask, normalLiverMask, names, densityMap].compactMap { $0 }
-            try OutputSafety.check(outputs: outputs, inputs: inputs)
+            let outputs = try OutputFiles([out, csv, dvh], inputs: [labels, dose, suv, muscleMask, bloodPoolMask,
+                                                                    normalLiverMask, names, densityMap])
 
             // Maps, on one grid.
             let doseVolume = try dose.map { try Inputs.read($0, frame: nil).volume }
@@ -151,6 +150,7 @@ struct Lesions: ParsableCommand {
             }
             var uptake: [Int32: LesionUptake.Metrics] = [:]
             if let suvVolume {
+                try Inputs.checkSphere(radiusMM: suvpeakRadius.base * 1000, on: grid, image: suv!)
                 var settings = LesionUptake.Settings()
                 settings.hypoxiaCutoff = hypoxiaCutoff
                 settings.hypoxicVolumeCutoff = hypoxicVolumeCutoff
@@ -201,16 +201,17 @@ struct Lesions: ParsableCommand {
             var body: JSONObject = ["lesions": .array(rows.map { .object($0) }), "references": .object(references),
                                     "parameters": .object(parameters)]
             if resampleLabels { body["resampling"] = resampling.entries.isEmpty ? .null : .object(resampling) }
+            body["warnings"] = RunWarnings.report()
 
-            if let csv { try AtomicTextFile.write(CSV.table(rows), to: csv) }
+            if let csv { try outputs.stage(text: CSV.table(rows), to: csv) }
             if let dvh {
                 var text = "label,dose_gy,volume_pct\n"
                 for (label, level, pct) in dvhRows.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
                     text += "\(label),\(JSONValue.number(level).serialized()),\(JSONValue.number(pct).serialized())\n"
                 }
-                try AtomicTextFile.write(text, to: dvh)
+                try outputs.stage(text: text, to: dvh)
             }
-            try TextOutput.emit(JSONObject.document(schema: "voxdose.lesions/1", body).serialized(), to: out)
+            try outputs.finish(with: JSONObject.document(schema: "voxdose.lesions/1", body).serialized(), to: out)
         }
     }
 
@@ -235,7 +236,7 @@ struct Lesions: ParsableCommand {
                         binGy: Double) throws -> [(Int32, Double, Double)] {
         let rows = metrics.values.reduce(0.0) { $0 + ($1.voxels > 0 ? max($1.maxGy, 0) / binGy + 2 : 0) }
         guard rows <= Double(maximumDVHRows) else {
-            throw CommandFailure("--dvh-bin \(binGy) Gy would give about \(Int(rows)) DVH rows for doses up to "
+            throw CommandFailure("--dvh-bin \(String(format: "%g", binGy)) Gy would give about \(String(format: "%.3g", rows)) DVH rows for doses up to "
                 + "\(metrics.values.map(\.maxGy).max() ?? 0) Gy (at most \(maximumDVHRows)); choose a larger --dvh-bin")
         }
         var result: [(Int32, Double, Double)] = []

@@ -4,6 +4,7 @@ import Foundation
 import PETQuant
 import Planning
 import Reporting
+import VoxelIO
 
 extension Microspheres: ExpressibleByArgument {}
 
@@ -92,7 +93,7 @@ struct Plan: ParsableCommand {
 
     func run() throws {
         try runReportingFailures {
-            try TextOutput.check(out, inputs: [lesions, model])
+            let outputs = try OutputFiles([out], inputs: [lesions, model])
             let responseModel = try model.map(ModelFile.read) ?? .arteMiso
             var warnings: [String] = []
             let spheres = microspheres ?? .resin
@@ -156,7 +157,7 @@ struct Plan: ParsableCommand {
             }
             body["parameters"] = .object(parameters)
             body["warnings"] = .array(warnings.map(JSONValue.string))
-            try TextOutput.emit(JSONObject.document(schema: "voxdose.plan/1", body).serialized(), to: out)
+            try outputs.finish(with: JSONObject.document(schema: "voxdose.plan/1", body).serialized(), to: out)
         }
     }
 

@@ -102,6 +102,7 @@ struct Response: ParsableCommand {
         }
 
         common.progress("SULpeak of the \(name) lesions")
+        try Inputs.checkSphere(radiusMM: radiusMM, on: grid, image: mapPath)
         var settings = LesionUptake.Settings()
         settings.peakRadiusMM = radiusMM
         let excluded = Set([liverLabel, bloodPoolLabel].compactMap { $0 })
@@ -114,7 +115,7 @@ struct Response: ParsableCommand {
 
     func run() throws {
         try runReportingFailures {
-            try TextOutput.check(out, inputs: [baseline, baselineLabels, followup, followupLabels, liverMask, baselineLiverMask,
+            let outputs = try OutputFiles([out], inputs: [baseline, baselineLabels, followup, followupLabels, liverMask, baselineLiverMask,
                                                followupLiverMask, bloodPoolMask, baselineBloodPoolMask, followupBloodPoolMask])
             let before = try timePoint("baseline", map: baseline, labels: baselineLabels, frame: baselineFrame ?? frame,
                                        liverMask: liverMask ?? baselineLiverMask, bloodPoolMask: bloodPoolMask ?? baselineBloodPoolMask)
@@ -166,7 +167,7 @@ struct Response: ParsableCommand {
                 ]
             }
 
-            for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            let warningList = RunWarnings.report(warnings)
             let text: String
             switch format {
             case .csv:
@@ -191,7 +192,7 @@ struct Response: ParsableCommand {
                     "threshold_tolerance": .number(PercistResponse.tolerance),
                 ]
                 var body: JSONObject = ["lesions": .array(rows.map { .object($0) }), "references": .object(refs),
-                                        "parameters": .object(parameters), "warnings": .array(warnings.map { .string($0) })]
+                                        "parameters": .object(parameters), "warnings": warningList]
                 if resampleLabels {
                     body["resampling"] = .object([
                         "baseline": before.resampling.entries.isEmpty ? .null : .object(before.resampling),
@@ -200,7 +201,7 @@ struct Response: ParsableCommand {
                 }
                 text = JSONObject.document(schema: "voxdose.response/1", body).serialized()
             }
-            try TextOutput.emit(text, to: out)
+            try outputs.finish(with: text, to: out)
         }
     }
 

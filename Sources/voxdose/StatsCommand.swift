@@ -38,7 +38,7 @@ struct Stats: ParsableCommand {
 
     func run() throws {
         try runReportingFailures {
-            try TextOutput.check(out, inputs: [image, labels])
+            let outputs = try OutputFiles([out], inputs: [image, labels])
             common.progress("reading \(image)")
             let (_, volume) = try Inputs.read(image, frame: frame)
             let regionLabels = try labels.map {
@@ -48,6 +48,7 @@ struct Stats: ParsableCommand {
                 values: volume.voxels, labels: regionLabels, voxelVolumeML: volume.geometry.voxelVolumeML,
                 percentiles: percentiles.entries.map(\.value))
             let rows = regions.map(row)
+            let warnings = RunWarnings.report()
             let text: String
             switch format {
             case .json:
@@ -56,11 +57,12 @@ struct Stats: ParsableCommand {
                     "labels": .string(labels),
                     "frame": .int(frame),
                     "regions": .array(rows.map { .object($0) }),
+                    "warnings": warnings,
                 ]).serialized()
             case .csv:
                 text = CSV.table(rows)
             }
-            try TextOutput.emit(text, to: out)
+            try outputs.finish(with: text, to: out)
         }
     }
 

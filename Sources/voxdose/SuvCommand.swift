@@ -49,7 +49,7 @@ struct Suv: ParsableCommand {
 
     func run() throws {
         try runReportingFailures {
-            try OutputSafety.check(outputs: [out] + (summary.map { [$0] } ?? []), inputs: [pet] + (sidecar.map { [$0] } ?? []))
+            let outputs = try OutputFiles([out, summary], inputs: [pet, sidecar])
             let (file, volume) = try Inputs.read(pet, frame: frame)
             let meta = try sidecar.map { try PETSidecar(path: $0) }
             let keysOf = sidecar.map { "in \($0)" } ?? "(no --sidecar)"
@@ -59,10 +59,10 @@ struct Suv: ParsableCommand {
             let injectedBq = try resolveInjectedActivity(meta, keysOf)
 
             // Body size.
-            guard let weightKg = weight?.base ?? meta?.number("BodyWeight") ?? meta?.number("PatientWeight") else {
+            guard let weightKg = try weight?.base ?? meta?.number("BodyWeight") ?? meta?.number("PatientWeight") else {
                 throw CommandFailure("\(pet): no body weight: BodyWeight / PatientWeight not found \(keysOf); give --weight")
             }
-            let heightM = height?.base ?? meta?.number("PatientSize")
+            let heightM = try height?.base ?? meta?.number("PatientSize")
             var patientSex = sex
             if patientSex == nil, let text = meta?.string("PatientSex")?.uppercased() {
                 patientSex = text.hasPrefix("M") ? .male : (text.hasPrefix("F") ? .female : nil)
@@ -86,7 +86,7 @@ struct Suv: ParsableCommand {
             var suv = (consume volume).voxels  // the concentrations, scaled in place
             ElementwiseMaps.scale(&suv, by: Float(unitFactor * factor.suvPerBqPerML))
             try NIfTIWriter.write(suv, to: out, reference: file.header,
-                                  description: "VoxDose SUV (\(normalization.rawValue)) \(factor.unit)")
+                                  description: "VoxDose SUV (\(normalization.rawValue)) \(factor.unit)", in: outputs)
 
             var body: JSONObject = [
                 "normalization": .string(normalization.rawValue),
@@ -108,7 +108,8 @@ struct Suv: ParsableCommand {
             body["decay_basis"] = .string(timing.basis)
             body["injection_time"] = .string(timing.injection)
             body["reference_time"] = .string(timing.reference)
-            try TextOutput.emit(JSONObject.document(schema: "voxdose.suv/1", body).serialized(), to: summary)
+            body["warnings"] = RunWarnings.report()
+            try outputs.finish(with: JSONObject.document(schema: "voxdose.suv/1", body).serialized(), to: summary)
         }
     }
 
@@ -116,7 +117,7 @@ struct Suv: ParsableCommand {
     private func resolveHalfLife(_ meta: PETSidecar?, _ keysOf: String) throws -> (Double, String?) {
         if let seconds = halfLife?.base { return (seconds, nil) }
         if let name = nuclide, let n = Radionuclide.named(name) { return (n.halfLifeSeconds, n.symbol) }
-        if let seconds = meta?.number("RadionuclideHalfLife"), seconds > 0 { return (seconds, meta?.string("TracerRadionuclide")) }
+        if let seconds = try meta?.number("RadionuclideHalfLife") { return (seconds, meta?.string("TracerRadionuclide")) }
         if let tracer = meta?.string("TracerRadionuclide") ?? meta?.string("Radionuclide") {
             guard let n = Radionuclide.named(tracer) else {
                 throw CommandFailure("\(meta!.path): TracerRadionuclide \"\(tracer)\" is not known; give --nuclide or --half-life")
@@ -131,7 +132,7 @@ struct Suv: ParsableCommand {
     private func resolveInjectedActivity(_ meta: PETSidecar?, _ keysOf: String) throws -> Double {
         if let bq = injectedActivity?.base { return bq }
         var injected: Double?
-        if let meta, let value = meta.number("InjectedRadioactivity") {
+        if let meta, let value = try meta.number("InjectedRadioactivity") {
             let unitKey = meta.has("InjectedRadioactivityUnits") ? "InjectedRadioactivityUnits" : "InjectedRadioactivityUnit"
             guard let unit = meta.string(unitKey) else {
                 throw CommandFailure("\(meta.path): InjectedRadioactivity has no InjectedRadioactivityUnits; give --injected-activity")
@@ -144,7 +145,7 @@ struct Suv: ParsableCommand {
             }
             injected = value * perUnit
         }
-        let total = meta?.number("RadionuclideTotalDose")
+        let total = try meta?.number("RadionuclideTotalDose")
         switch (injected, total) {
         case let (a?, b?):
             guard abs(a - b) <= 0.01 * max(a, b) else {
