@@ -36,7 +36,7 @@ struct VoxDoseBench: ParsableCommand {
             guard let labels else { throw ValidationError("--lesion-scene needs --labels (the phantom's labels)") }
             let file = try NIfTIFile(path: nii)
             let volume = try file.readFrame(0)
-            guard let phantom = try NIfTIFile(path: labels).readIntegerFrame(0) else { throw ValidationError("\(labels): not integer labels") }
+            let phantom = try NIfTIFile(path: labels).readLabelFrame(0).codes
             var sceneLabels = phantom.map { $0 == 10 || $0 == 11 ? $0 : 0 }
             for (i, l) in Self.sphericalLesions(count: 50, grid: volume.geometry).enumerated() where l != 0 { sceneLabels[i] = 99 + l }
             let dose = ElementwiseMaps.scaled(volume.voxels, by: Float(LocalDeposition.grayPerBqPerML(
@@ -50,9 +50,7 @@ struct VoxDoseBench: ParsableCommand {
         }
         if let folder = sceneStats {
             let dose = try NIfTIFile(path: folder + "/dose.nii").readFrame(0).voxels
-            guard let labels = try NIfTIFile(path: folder + "/labels.nii").readIntegerFrame(0) else {
-                throw ValidationError("\(folder)/labels.nii: not integer labels")
-            }
+            let labels = try NIfTIFile(path: folder + "/labels.nii").readLabelFrame(0).codes
             var regions = 0
             stages["lesion_dose_stats"] = time(bytes: labels.count * 4) {
                 var partition = LabelPartition(values: dose, labels: labels)
@@ -143,10 +141,7 @@ struct VoxDoseBench: ParsableCommand {
         try? FileManager.default.removeItem(atPath: scratch + ".nii")
         try? FileManager.default.removeItem(atPath: scratch + ".nii.gz")
         if let labels {
-            let labelValues = try NIfTIFile(path: labels).readFrame(0).voxels
-            guard case .success(let integers) = LabelConversion.integers(labelValues) else {
-                throw ValidationError("\(labels) is not an integer label image")
-            }
+            let integers = try NIfTIFile(path: labels).readLabelFrame(0).codes
             stages["stats_labels"] = time(bytes: bytes) {
                 _ = RegionStatisticsCalculator.compute(values: volume.voxels, labels: integers,
                                                        voxelVolumeML: volume.geometry.voxelVolumeML,

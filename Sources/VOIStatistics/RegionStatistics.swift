@@ -41,10 +41,13 @@ public enum RegionStatisticsCalculator {
     /// - Complexity: one scan of the label image, then passes over the labelled voxels to group
     ///   values by label (any number of labels), then O(n) expected per region for the order
     ///   statistics; regions run in parallel. Results do not depend on the thread count.
-    public static func compute(values: [Float], labels: [Int32]?, voxelVolumeML: Double,
+    ///   Whole-volume statistics work in the storage of `values` when the caller hands over its
+    ///   only reference (`consume`): no second whole-volume buffer.
+    public static func compute(values: consuming [Float], labels: [Int32]?, voxelVolumeML: Double,
                                percentiles: [Double]) -> [RegionStatistics] {
-        var partition = labels.map { LabelPartition(values: values, labels: $0) }
-            ?? LabelPartition(wholeVolume: values)
+        var partition: LabelPartition
+        if let labels { partition = LabelPartition(values: values, labels: labels) }
+        else { partition = LabelPartition(wholeVolume: values) }
         let labels = partition.labels, nanVoxels = partition.nonFiniteCounts
         return partition.mapRegions { r, region in
             summarize(&region, label: labels[r], nanVoxels: nanVoxels[r], voxelVolumeML: voxelVolumeML, percentiles: percentiles)

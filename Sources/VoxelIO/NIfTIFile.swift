@@ -106,21 +106,68 @@ public final class NIfTIFile {
         return ScalarVolume(geometry: header.geometry, voxels: voxels)
     }
 
-    /// Reads one 3-D frame of an integer image (uint8, int8, int16, uint16, int32; no scaling,
-    /// or slope 1 and intercept 0) straight into Int32, exactly: the path for label images.
-    /// Returns nil for any other datatype or scaling (read those with ``readFrame(_:)``).
-    public func readIntegerFrame(_ frame: Int) throws -> [Int32]? {
-        guard effectiveScaling == nil, [.uint8, .int8, .int16, .uint16, .int32].contains(header.datatype) else { return nil }
+    /// Reads one 3-D frame as exact integer labels, whatever the datatype (CONTRACT.md
+    /// hardening rules): small integer types straight into Int32; any other type or a scaling
+    /// through Int64, never through Float32, so 16777216 and 16777217 stay two labels.
+    /// - Throws: ``VoxelIOError`` naming the first voxel that is not an integer within ±2⁵³.
+    public func readLabelFrame(_ frame: Int) throws -> LabelImage {
         try checkFrame(frame)
-        let count = voxelsPerFrame, swap = needsSwap
-        return try [Int32](unsafeUninitializedCapacity: count) { buffer, initialized in
-            let output = buffer.baseAddress!
-            try withFrameBytes(frame, directTarget: nil) { raw in
-                FreshMemory.prepare(UnsafeMutableRawPointer(output), byteCount: count * 4, populate: true)
-                RawDecoding.decodeIntegers(raw!, count: count, datatype: header.datatype, swap: swap, into: output)
+        let count = voxelsPerFrame, swap = needsSwap, scaling = effectiveScaling
+        if scaling == nil, [.uint8, .int8, .int16, .uint16, .int32].contains(header.datatype) {
+            let labels = try [Int32](unsafeUninitializedCapacity: count) { buffer, initialized in
+                let output = buffer.baseAddress!
+                try withFrameBytes(frame, directTarget: nil) { raw in
+                    FreshMemory.prepare(UnsafeMutableRawPointer(output), byteCount: count * 4, populate: true)
+                    RawDecoding.decodeIntegers(raw!, count: count, datatype: header.datatype, swap: swap, into: output)
+                }
+                initialized = count
             }
+            return LabelImage(labels: labels)
+        }
+        var bad: Int?
+        let values = try [Int64](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try withFrameBytes(frame, directTarget: nil) { raw in
+                bad = RawDecoding.decodeExactLabels(raw!, count: count, datatype: header.datatype, swap: swap,
+                                                    scaling: scaling, into: buffer.baseAddress!)
+            }
+            if bad != nil { buffer.baseAddress!.initialize(repeating: 0, count: count) }
             initialized = count
         }
+        if let bad {
+            let d = header.spatialDimensions
+            let (i, j, k) = (bad % d.x, (bad / d.x) % d.y, bad / (d.x * d.y))
+            let value = try readFrameValue(frame, index: bad)
+            throw VoxelIOError(path, "label values must be integers within ±2^53 (9007199254740992); voxel (\(i), \(j), \(k)) holds \(value)")
+        }
+        return LabelImage(exactLabels: values)
+    }
+
+    /// The stored value of one voxel as text, with the scaling applied in Float64 (for errors).
+    private func readFrameValue(_ frame: Int, index: Int) throws -> String {
+        var text = "?"
+        try withFrameBytes(frame, directTarget: nil) { raw in
+            let size = header.datatype.bytesPerVoxel, swap = needsSwap
+            let p = raw! + index * size
+            func load<T: FixedWidthInteger>(_: T.Type) -> T { let v = p.loadUnaligned(as: T.self); return swap ? v.byteSwapped : v }
+            let stored: Double
+            var exactText: String?
+            switch header.datatype {
+            case .uint8: stored = Double(load(UInt8.self))
+            case .int8: stored = Double(load(Int8.self))
+            case .int16: stored = Double(load(Int16.self))
+            case .uint16: stored = Double(load(UInt16.self))
+            case .int32: stored = Double(load(Int32.self))
+            case .uint32: stored = Double(load(UInt32.self))
+            case .int64: let v = load(Int64.self); stored = Double(v); exactText = String(v)
+            case .uint64: let v = load(UInt64.self); stored = Double(v); exactText = String(v)
+            case .float32: stored = Double(Float(bitPattern: load(UInt32.self)))
+            case .float64: stored = Double(bitPattern: load(UInt64.self))
+            default: stored = .nan
+            }
+            if let scaling = effectiveScaling { text = "\(stored * scaling.slope + scaling.intercept)" }
+            else { text = exactText ?? "\(stored)" }
+        }
+        return text
     }
 
     /// Reads every byte of voxel data once (inflating a gzip stream to its end where needed),

@@ -54,6 +54,63 @@ enum RawDecoding {
         }
     }
 
+    /// Converts `count` stored voxels to exact integer labels (CONTRACT.md hardening rules):
+    /// v = slope · stored + intercept (Float64) when `scaling` is set, else the stored value
+    /// itself, never through Float32. Returns the index of the first voxel that is not an
+    /// integer within ±2⁵³ (NaN and ±∞ included), or nil when every voxel is one.
+    static func decodeExactLabels(_ raw: UnsafeRawPointer, count: Int, datatype: NIfTIDatatype, swap: Bool,
+                                  scaling: (slope: Double, intercept: Double)?,
+                                  into output: UnsafeMutablePointer<Int64>) -> Int? {
+        let source = UncheckedSendable(raw), target = UncheckedSendable(output)
+        let limit = LabelImage.maximumMagnitude
+        let firstBad = Parallel.mapChunks(count: count, minimumChunk: 1 << 18) { range -> Int? in
+            let out = target.value
+            func exact(_ v: Double) -> Int64? {
+                guard v.isFinite, abs(v) <= Double(limit), v.rounded(.towardZero) == v else { return nil }
+                return Int64(v)
+            }
+            func integers<T: FixedWidthInteger>(_: T.Type) -> Int? {
+                let size = MemoryLayout<T>.size
+                for i in range {
+                    let stored = source.value.loadUnaligned(fromByteOffset: i * size, as: T.self)
+                    let v = swap ? stored.byteSwapped : stored
+                    if let (slope, intercept) = scaling {
+                        guard let label = exact(Double(v) * slope + intercept) else { return i }
+                        out[i] = label
+                    } else {
+                        guard let wide = Int64(exactly: v), abs(wide) <= limit else { return i }
+                        out[i] = wide
+                    }
+                }
+                return nil
+            }
+            func floats<Bits: FixedWidthInteger>(_: Bits.Type, _ value: (Bits) -> Double) -> Int? {
+                let size = MemoryLayout<Bits>.size
+                for i in range {
+                    let bits = source.value.loadUnaligned(fromByteOffset: i * size, as: Bits.self)
+                    let stored = value(swap ? bits.byteSwapped : bits)
+                    guard let label = exact(scaling.map { stored * $0.slope + $0.intercept } ?? stored) else { return i }
+                    out[i] = label
+                }
+                return nil
+            }
+            switch datatype {
+            case .uint8: return integers(UInt8.self)
+            case .int8: return integers(Int8.self)
+            case .int16: return integers(Int16.self)
+            case .uint16: return integers(UInt16.self)
+            case .int32: return integers(Int32.self)
+            case .uint32: return integers(UInt32.self)
+            case .int64: return integers(Int64.self)
+            case .uint64: return integers(UInt64.self)
+            case .float32: return floats(UInt32.self) { Double(Float(bitPattern: $0)) }
+            case .float64: return floats(UInt64.self) { Double(bitPattern: $0) }
+            default: preconditionFailure("unsupported datatype reached decoding")
+            }
+        }
+        return firstBad.compactMap { $0 }.first
+    }
+
     private static func convert<T: FixedWidthInteger>(_ src: UnsafeRawPointer, _: T.Type, _ n: Int, _ swap: Bool,
                                                       _ scaling: (slope: Double, intercept: Double)?,
                                                       _ out: UnsafeMutablePointer<Float>) {

@@ -53,21 +53,39 @@ public struct LabelPartition: Sendable {
     }
 
     /// One region holding every voxel of `values`.
-    public init(wholeVolume values: [Float]) {
-        let chunks = Parallel.mapChunks(count: values.count) { range -> [Float] in
-            var kept: [Float] = []
-            kept.reserveCapacity(range.count)
-            values.withUnsafeBufferPointer { v in
-                for i in range where v[i].isFinite { kept.append(v[i]) }
+    public init(wholeVolume values: consuming [Float]) {
+        // Compacts the finite values in place (each chunk to the front of its range, then the
+        // chunks down one after another), so the volume's own storage becomes the region's:
+        // no second whole-volume buffer when the caller hands over its only reference.
+        var values = values
+        let total = values.count
+        let ranges = Parallel.chunks(count: total)
+        let keptPerChunk = values.withUnsafeMutableBufferPointer { buffer -> [Int] in
+            let target = UncheckedSendable(buffer)
+            return Parallel.mapChunks(count: total) { range -> Int in
+                var write = range.lowerBound
+                for i in range where target.value[i].isFinite {
+                    target.value[write] = target.value[i]
+                    write += 1
+                }
+                return write - range.lowerBound
             }
-            return kept
         }
-        let finite = chunks.joined()
+        var finite = 0
+        values.withUnsafeMutableBufferPointer { buffer in
+            for (range, kept) in zip(ranges, keptPerChunk) {
+                if range.lowerBound != finite, kept > 0 {
+                    (buffer.baseAddress! + finite).update(from: buffer.baseAddress! + range.lowerBound, count: kept)
+                }
+                finite += kept
+            }
+        }
+        values.removeLast(total - finite)
         self.labels = [nil]
-        self.finiteCounts = [finite.count]
-        self.nonFiniteCounts = [values.count - finite.count]
-        self.offsets = [0, finite.count]
-        self.values = Array(finite)
+        self.finiteCounts = [finite]
+        self.nonFiniteCounts = [total - finite]
+        self.offsets = [0, finite]
+        self.values = values
     }
 
     /// One region per distinct non-zero label in `labels` (same length as `values`).

@@ -77,36 +77,38 @@ enum Inputs {
         return (file, try file.readFrame(frame ?? 0))  // readFrame refuses a frame the file lacks
     }
 
-    /// A label volume on `grid`: integer-valued, 3-D, on the same grid unless `resample`.
+    /// A label volume on `grid`: exact integer labels, 3-D, on the same grid unless `resample`.
     static func labels(_ path: String, onto grid: GridGeometry, gridOf imagePath: String,
-                       resample: Bool) throws -> (labels: [Int32], resampled: Bool) {
+                       resample: Bool) throws -> (image: LabelImage, resampled: Bool) {
         let file = try open(path)
         guard file.header.frameCount == 1 else {
             throw CommandFailure("\(path): a label image must be 3-D; it holds \(file.header.frameCount) frames")
         }
         let labelGrid = file.header.geometry
-        let labels = try integerLabels(file)
-        if labelGrid.isSameGrid(as: grid) { return (labels, false) }
+        let image = try file.readLabelFrame(0)
+        if labelGrid.isSameGrid(as: grid) { return (image, false) }
         guard resample else {
             throw CommandFailure("\(path): label grid differs from the image grid of \(imagePath) "
                 + "(labels \(describe(labelGrid)); image \(describe(grid))); "
                 + "give --resample-labels to map labels by nearest neighbour in world coordinates")
         }
-        guard let mapped = Resampling.nearestNeighbourLabels(labels, from: labelGrid, onto: grid) else {
+        guard let mapped = Resampling.nearestNeighbourLabels(image.codes, from: labelGrid, onto: grid) else {
             throw CommandFailure("\(path): the label image's affine is singular; it cannot be resampled")
         }
-        return (mapped, true)
+        return (image.withCodes(mapped), true)
     }
 
     /// Voxels per non-zero label of a label image as stored (before any resampling).
-    static func labelCounts(_ path: String) throws -> [Int32: Int] {
-        LabelPartition.counts(of: try integerLabels(NIfTIFile(path: path)))
+    static func labelCounts(_ path: String) throws -> [Int64: Int] {
+        let image = try NIfTIFile(path: path).readLabelFrame(0)
+        return Dictionary(uniqueKeysWithValues: LabelPartition.counts(of: image.codes).map { (image.label(ofCode: $0.key), $0.value) })
     }
 
     /// The `resampling` entries of a resampled label image: per label, its voxels on its own
     /// grid (`voxels_before`) and on the map grid (`voxels_after`).
-    static func labelResampling(_ path: String, after regions: LabelRegions) throws -> [(String, JSONValue)] {
-        let before = try labelCounts(path), after = regions.counts
+    static func labelResampling(_ path: String, image: LabelImage, after regions: LabelRegions) throws -> [(String, JSONValue)] {
+        let before = try labelCounts(path)
+        let after = Dictionary(uniqueKeysWithValues: regions.counts.map { (image.label(ofCode: $0.key), $0.value) })
         return Set(before.keys).union(after.keys).sorted().map { label in
             (String(label), .object(["voxels_before": .int(before[label] ?? 0), "voxels_after": .int(after[label] ?? 0)]))
         }
@@ -115,19 +117,6 @@ enum Inputs {
     /// The `resampling` entry of a resampled mask: its non-zero voxels on each grid.
     static func maskResampling(_ path: String, after mask: LabelRegions) throws -> JSONValue {
         .object(["voxels_before": .int(try labelCounts(path).values.reduce(0, +)), "voxels_after": .int(mask.indices.count)])
-    }
-
-    /// Frame 0 of a label image as exact integers: integer datatypes directly, others through
-    /// the Float values, refusing any that is not a whole number.
-    private static func integerLabels(_ file: NIfTIFile) throws -> [Int32] {
-        if let integers = try file.readIntegerFrame(0) { return integers }
-        switch LabelConversion.integers(try file.readFrame(0).voxels) {
-        case .success(let values): return values
-        case .failure(let bad):
-            let d = file.header.spatialDimensions
-            let (i, j, k) = (bad.index % d.x, (bad.index / d.x) % d.y, bad.index / (d.x * d.y))
-            throw CommandFailure("\(file.path): label values must be integers; voxel (\(i), \(j), \(k)) holds \(bad.value)")
-        }
     }
 
     /// A 3-D scalar map (a density map, for instance) that must share the image grid.

@@ -113,7 +113,7 @@ struct Dose: ParsableCommand {
                 if implantTime != nil || referenceTime != nil || decayHours != nil || noDecayCorrection {
                     warnings.append("decay options are ignored with --calibrate-activity: calibration scales the image to implantation time directly")
                 }
-                let mask = try Inputs.labels(maskPath, onto: grid, gridOf: pet, resample: resampleLabels).labels
+                let mask = try Inputs.labels(maskPath, onto: grid, gridOf: pet, resample: resampleLabels).image.codes
                 let net = Calibration.netActivityBq(administeredBq: administered, residualBq: residual?.base ?? 0,
                                                     lungShuntFraction: lungShunt?.base ?? 0)
                 do throws(Calibration.Failure) {
@@ -136,7 +136,8 @@ struct Dose: ParsableCommand {
                 scale = unitFactor * decay.factor
             }
 
-            let regionLabels = try labels.map { try Inputs.labels($0, onto: grid, gridOf: pet, resample: resampleLabels).labels }
+            let regionImage = try labels.map { try Inputs.labels($0, onto: grid, gridOf: pet, resample: resampleLabels).image }
+            let regionLabels = regionImage?.codes
 
             // Density.
             var settings = DoseMap.Settings()
@@ -147,8 +148,9 @@ struct Dose: ParsableCommand {
             let uniformDensity = density?.base ?? Y90.liverDensityGPerML
             if let densityMap {
                 settings.density = .map(try Inputs.densityMap(densityMap, onto: grid, gridOf: pet))
-            } else if let labelDensity, let regionLabels {
-                settings.density = .perLabel(regionLabels, densities: labelDensity.values, otherwise: uniformDensity)
+            } else if let labelDensity, let regionImage {
+                let byCode = labelDensity.values.compactMap { label, rho in regionImage.code(ofLabel: Int64(label)).map { ($0, rho) } }
+                settings.density = .perLabel(regionImage.codes, densities: Dictionary(uniqueKeysWithValues: byCode), otherwise: uniformDensity)
             } else {
                 settings.density = .uniform(uniformDensity)
             }
@@ -206,7 +208,7 @@ struct Dose: ParsableCommand {
                 let regions = RegionStatisticsCalculator.compute(values: result.doseGy, labels: regionLabels,
                                                                  voxelVolumeML: grid.voxelVolumeML, percentiles: [])
                 body["regions"] = .array(regions.map { r in
-                    .object(["label": .int(r.label.map(Int.init)), "voxels": .int(r.voxels), "volume_ml": .number(r.volumeML),
+                    .object(["label": .int(r.label.map { Int(regionImage!.label(ofCode: $0)) }), "voxels": .int(r.voxels), "volume_ml": .number(r.volumeML),
                              "mean_gy": .number(r.mean), "std_gy": .number(r.std), "min_gy": .number(r.min),
                              "max_gy": .number(r.max), "median_gy": .number(r.median), "nan_voxels": .int(r.nanVoxels)])
                 })

@@ -18,9 +18,9 @@ struct Lesions: ParsableCommand {
     @Option(help: "Label image: one lesion per non-zero label (reference labels excluded).") var labels: String
     @Option(help: "Dose map, Gy.") var dose: String?
     @Option(help: "SUV map.") var suv: String?
-    @Option(help: "Label of the muscle reference region in --labels.") var muscleLabel: Int32?
-    @Option(help: "Label of the blood-pool reference region in --labels.") var bloodPoolLabel: Int32?
-    @Option(help: "Label of the normal-liver reference region in --labels.") var normalLiverLabel: Int32?
+    @Option(help: "Label of the muscle reference region in --labels.") var muscleLabel: Int64?
+    @Option(help: "Label of the blood-pool reference region in --labels.") var bloodPoolLabel: Int64?
+    @Option(help: "Label of the normal-liver reference region in --labels.") var normalLiverLabel: Int64?
     @Option(help: "Muscle reference mask (non-zero voxels).") var muscleMask: String?
     @Option(help: "Blood-pool reference mask (non-zero voxels).") var bloodPoolMask: String?
     @Option(help: "Normal-liver reference mask (non-zero voxels).") var normalLiverMask: String?
@@ -85,15 +85,16 @@ struct Lesions: ParsableCommand {
             // Labels and reference masks, with resampling counts; one LabelRegions per image.
             var resampling = JSONObject()
             let labelFile = try Inputs.labels(labels, onto: grid, gridOf: mapPath, resample: resampleLabels)
-            let regions = LabelRegions(labelFile.labels)
+            let labelImage = labelFile.image
+            let regions = LabelRegions(labelImage.codes)
             if labelFile.resampled {
-                for (key, value) in try Inputs.labelResampling(labels, after: regions) { resampling[key] = value }
+                for (key, value) in try Inputs.labelResampling(labels, image: labelImage, after: regions) { resampling[key] = value }
             }
-            func region(_ label: Int32?, _ maskPath: String?, key: String) throws -> ArraySlice<Int>? {
-                if let label { return regions.voxels(ofLabel: label) }
+            func region(_ label: Int64?, _ maskPath: String?, key: String) throws -> ArraySlice<Int>? {
+                if let label { return labelImage.code(ofLabel: label).map { regions.voxels(ofLabel: $0) } ?? regions.indices[0..<0] }
                 guard let maskPath else { return nil }
                 let m = try Inputs.labels(maskPath, onto: grid, gridOf: mapPath, resample: resampleLabels)
-                let mask = LabelRegions(m.labels)
+                let mask = LabelRegions(m.image.codes)
                 if m.resampled { resampling[key] = try Inputs.maskResampling(maskPath, after: mask) }
                 return mask.allVoxels
             }
@@ -118,7 +119,7 @@ struct Lesions: ParsableCommand {
             if let liverMean { references["normal_liver_dose_mean_gy"] = .number(liverMean) }
 
             // Lesions: every non-zero label but the reference labels.
-            let excluded = Set([muscleLabel, bloodPoolLabel, normalLiverLabel].compactMap { $0 })
+            let excluded = Set([muscleLabel, bloodPoolLabel, normalLiverLabel].compactMap { $0.flatMap(labelImage.code(ofLabel:)) })
             let lesionNames = try names.map { try Self.readNames($0) } ?? [:]
             let geometric = regions.counts
             let lesionLabels = regions.labels.filter { !excluded.contains($0) }
@@ -163,7 +164,7 @@ struct Lesions: ParsableCommand {
             }
 
             let rows: [JSONObject] = lesionLabels.map { label in
-                var row: JSONObject = ["label": .int(Int(label)), "name": .string(lesionNames[label]),
+                var row: JSONObject = ["label": .int(Int(labelImage.label(ofCode: label))), "name": .string(lesionNames[labelImage.label(ofCode: label)]),
                                        "voxels": .int(geometric[label] ?? 0),
                                        "volume_ml": .number(Double(geometric[label] ?? 0) * grid.voxelVolumeML)]
                 if doseVolume != nil { row["dose"] = .object(doseBlocks[label] ?? [:]) }
@@ -206,7 +207,8 @@ struct Lesions: ParsableCommand {
             if let csv { try outputs.stage(text: CSV.table(rows), to: csv) }
             if let dvh {
                 var text = "label,dose_gy,volume_pct\n"
-                for (label, level, pct) in dvhRows.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
+                for (code, level, pct) in dvhRows.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
+                    let label = labelImage.label(ofCode: code)
                     text += "\(label),\(JSONValue.number(level).serialized()),\(JSONValue.number(pct).serialized())\n"
                 }
                 try outputs.stage(text: text, to: dvh)
@@ -251,15 +253,15 @@ struct Lesions: ParsableCommand {
     }
 
     /// label<TAB>name rows; an optional header `label<TAB>name`.
-    static func readNames(_ path: String) throws -> [Int32: String] {
+    static func readNames(_ path: String) throws -> [Int64: String] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw CommandFailure("\(path): cannot read the names file")
         }
-        var names: [Int32: String] = [:]
+        var names: [Int64: String] = [:]
         for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
             let fields = line.split(separator: "\t", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             if number == 0 && fields.first?.lowercased() == "label" { continue }
-            guard fields.count == 2, let label = Int32(fields[0]) else {
+            guard fields.count == 2, let label = Int64(fields[0]) else {
                 throw CommandFailure("\(path): line \(number + 1) is not label<TAB>name")
             }
             names[label] = fields[1]

@@ -15,11 +15,11 @@ struct Response: ParsableCommand {
     @Option(help: "Baseline label image, on the baseline map's grid: one lesion per non-zero label.") var baselineLabels: String
     @Option(help: "Follow-up SUL map.") var followup: String
     @Option(help: "Follow-up label image, on the follow-up map's grid; lesions match by label number.") var followupLabels: String
-    @Option(help: "Label of the liver reference in both label images.") var liverLabel: Int32?
+    @Option(help: "Label of the liver reference in both label images.") var liverLabel: Int64?
     @Option(help: "Liver reference mask used at both time points (non-zero voxels; must fit both grids, or --resample-labels).") var liverMask: String?
     @Option(help: "Liver reference mask on the baseline grid.") var baselineLiverMask: String?
     @Option(help: "Liver reference mask on the follow-up grid.") var followupLiverMask: String?
-    @Option(help: "Label of the blood-pool reference in both label images.") var bloodPoolLabel: Int32?
+    @Option(help: "Label of the blood-pool reference in both label images.") var bloodPoolLabel: Int64?
     @Option(help: "Blood-pool reference mask used at both time points.") var bloodPoolMask: String?
     @Option(help: "Blood-pool reference mask on the baseline grid.") var baselineBloodPoolMask: String?
     @Option(help: "Blood-pool reference mask on the follow-up grid.") var followupBloodPoolMask: String?
@@ -62,7 +62,7 @@ struct Response: ParsableCommand {
         var name: String
         var labelsPath: String
         /// Lesion labels present, with SULpeak (nil when no voxel is finite in the map).
-        var peaks: [Int32: Double?] = [:]
+        var peaks: [Int64: Double?] = [:]
         var liver: (mean: Double, sd: Double)?
         var bloodPoolMean: Double?
         var resampling = JSONObject()
@@ -75,17 +75,21 @@ struct Response: ParsableCommand {
         let grid = map.geometry
         var point = TimePoint(name: name, labelsPath: labelsPath)
         let labelFile = try Inputs.labels(labelsPath, onto: grid, gridOf: mapPath, resample: resampleLabels)
-        let regions = LabelRegions(labelFile.labels)
+        let labelImage = labelFile.image
+        let regions = LabelRegions(labelImage.codes)
         if labelFile.resampled {
-            for (key, value) in try Inputs.labelResampling(labelsPath, after: regions) { point.resampling[key] = value }
+            for (key, value) in try Inputs.labelResampling(labelsPath, image: labelImage, after: regions) { point.resampling[key] = value }
         }
 
         /// The reference region at this time point: label K of this label image, or a mask.
-        func region(_ label: Int32?, _ maskPath: String?, key: String) throws -> (voxels: ArraySlice<Int>, source: String)? {
-            if let label { return (regions.voxels(ofLabel: label), "\(labelsPath) (label \(label))") }
+        func region(_ label: Int64?, _ maskPath: String?, key: String) throws -> (voxels: ArraySlice<Int>, source: String)? {
+            if let label {
+                let voxels = labelImage.code(ofLabel: label).map { regions.voxels(ofLabel: $0) } ?? regions.indices[0..<0]
+                return (voxels, "\(labelsPath) (label \(label))")
+            }
             guard let maskPath else { return nil }
             let m = try Inputs.labels(maskPath, onto: grid, gridOf: mapPath, resample: resampleLabels)
-            let mask = LabelRegions(m.labels)
+            let mask = LabelRegions(m.image.codes)
             if m.resampled { point.resampling[key] = try Inputs.maskResampling(maskPath, after: mask) }
             return (mask.allVoxels, maskPath)
         }
@@ -105,10 +109,10 @@ struct Response: ParsableCommand {
         try Inputs.checkSphere(radiusMM: radiusMM, on: grid, image: mapPath)
         var settings = LesionUptake.Settings()
         settings.peakRadiusMM = radiusMM
-        let excluded = Set([liverLabel, bloodPoolLabel].compactMap { $0 })
+        let excluded = Set([liverLabel, bloodPoolLabel].compactMap { $0.flatMap(labelImage.code(ofLabel:)) })
         for m in LesionUptake.metrics(suv: map.voxels, geometry: grid, regions: regions, excluding: excluded,
                                       references: .init(muscleMean: nil, bloodPoolMean: nil), settings: settings) {
-            point.peaks[m.label] = m.nanVoxels < m.voxels ? m.peak : nil
+            point.peaks[labelImage.label(ofCode: m.label)] = m.nanVoxels < m.voxels ? m.peak : nil
         }
         return point
     }

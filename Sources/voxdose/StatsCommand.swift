@@ -41,13 +41,14 @@ struct Stats: ParsableCommand {
             let outputs = try OutputFiles([out], inputs: [image, labels])
             common.progress("reading \(image)")
             let (_, volume) = try Inputs.read(image, frame: frame)
-            let regionLabels = try labels.map {
-                try Inputs.labels($0, onto: volume.geometry, gridOf: image, resample: resampleLabels).labels
+            let grid = volume.geometry
+            let labelImage = try labels.map {
+                try Inputs.labels($0, onto: grid, gridOf: image, resample: resampleLabels).image
             }
             let regions = RegionStatisticsCalculator.compute(
-                values: volume.voxels, labels: regionLabels, voxelVolumeML: volume.geometry.voxelVolumeML,
+                values: (consume volume).voxels, labels: labelImage?.codes, voxelVolumeML: grid.voxelVolumeML,
                 percentiles: percentiles.entries.map(\.value))
-            let rows = regions.map(row)
+            let rows = regions.map { row($0, labelOf: { labelImage!.label(ofCode: $0) }) }
             let warnings = RunWarnings.report()
             let text: String
             switch format {
@@ -66,12 +67,12 @@ struct Stats: ParsableCommand {
         }
     }
 
-    private func row(_ r: RegionStatistics) -> JSONObject {
+    private func row(_ r: RegionStatistics, labelOf: (Int32) -> Int64) -> JSONObject {
         var quantiles = JSONObject()
         for (entry, value) in zip(percentiles.entries, r.percentiles) { quantiles[entry.key] = .number(value) }
         let empty = r.voxels == 0
         return [
-            "label": .int(r.label.map(Int.init)),
+            "label": .int(r.label.map { Int(labelOf($0)) }),
             "name": .null,
             "voxels": .int(r.voxels),
             "volume_ml": .number(r.volumeML),

@@ -1,49 +1,45 @@
 import Testing
 @testable import VoxelKernels
 
-@Suite struct LabelConversionTests {
-    @Test func exactIntegersPass() {
-        let values: [Float] = [0, -0.0, 1, -1, 7, 32767, 32768, -32769, 16_777_216, 2_147_483_520,
-                               -2_147_483_648, 1e9, -1e9]
-        let expected: [Int32] = [0, 0, 1, -1, 7, 32767, 32768, -32769, 16_777_216, 2_147_483_520,
-                                 -2_147_483_648, 1_000_000_000, -1_000_000_000]
-        #expect(LabelConversion.integers(values) == .success(expected))
-        #expect(LabelConversion.integers([]) == .success([]))
+@Suite struct LabelImageTests {
+    @Test func labelsThatFitInt32AreTheirOwnCodes() {
+        let values: [Int64] = [0, 1, -1, 7, 32768, 16_777_216, 16_777_217, Int64(Int32.max), Int64(Int32.min)]
+        let image = LabelImage(exactLabels: values)
+        #expect(image.codesAreLabels)
+        #expect(image.codes == values.map { Int32($0) })
+        #expect(image.label(ofCode: 16_777_217) == 16_777_217)
+        #expect(image.code(ofLabel: 16_777_216) == 16_777_216)
+        #expect(image.code(ofLabel: 1 << 40) == nil)
+        #expect(LabelImage(exactLabels: []) == LabelImage(labels: []))
     }
 
-    @Test(arguments: [Float(1.5), -0.5, 0.1, .nan, .infinity, -.infinity, 3e9, -3e9, 2_147_483_648, -2_147_483_904])
-    func nonIntegersFailWithIndex(bad: Float) {
-        let values: [Float] = [1, 2, 3, bad, 4, 1.5]
-        switch LabelConversion.integers(values) {
-        case .success: Issue.record("\(bad) accepted")
-        case .failure(let e):
-            #expect(e.index == 3)
-            #expect(e.value.bitPattern == bad.bitPattern)
+    /// Labels beyond Int32 keep their order and their identity: codes ascend with the labels,
+    /// negative stay negative, 0 stays background, and every label translates back exactly.
+    @Test func largeLabelsAreCodedInOrder() {
+        let big: Int64 = 1 << 40, limit = LabelImage.maximumMagnitude
+        let values: [Int64] = [0, big + 1, 5, -limit, big, 0, 5, limit, -3, big + 1]
+        let image = LabelImage(exactLabels: values)
+        #expect(!image.codesAreLabels)
+        #expect(image.codes == [0, 3, 1, -2, 2, 0, 1, 4, -1, 3])
+        for (value, code) in zip(values, image.codes) {
+            #expect(image.label(ofCode: code) == value)
+            #expect(image.code(ofLabel: value) == code)
         }
+        #expect(image.code(ofLabel: 6) == nil)
+        #expect(image.code(ofLabel: -4) == nil)
+        // Resampled codes keep the table.
+        let moved = image.withCodes([3, 0, -2])
+        #expect(moved.label(ofCode: 3) == big + 1 && moved.label(ofCode: -2) == -limit)
     }
 
-    @Test func firstBadIndexAcrossChunks() {
+    @Test func manyVoxelsAcrossChunks() {
         let n = 300_000
-        var values = (0..<n).map { Float($0 % 1000) - 500 }
-        let expectedAll = values.map { Int32($0) }
-        #expect(LabelConversion.integers(values) == .success(expectedAll))
-        // Bad values in the last chunk only.
-        values[n - 10] = .nan
-        values[n - 5] = 0.5
-        #expect(isNaNFailure(values, at: n - 10))
-        // And an earlier one in the first chunk wins.
-        values[12] = 3e9
-        #expect(LabelConversion.integers(values) == .failure(.init(index: 12, value: 3e9)))
-        // Bad value right at a chunk boundary.
-        values[12] = 0
-        let boundary = Parallel.chunks(count: n).count > 1 ? Parallel.chunks(count: n)[1].lowerBound : n / 2
-        values[boundary] = -.infinity
-        #expect(LabelConversion.integers(values) == .failure(.init(index: boundary, value: -.infinity)))
-    }
-
-    /// NaN ≠ NaN, so the Equatable failure cannot match; compare the index instead.
-    func isNaNFailure(_ values: [Float], at index: Int) -> Bool {
-        if case .failure(let e) = LabelConversion.integers(values) { return e.index == index && e.value.isNaN }
-        return false
+        var values = (0..<n).map { Int64($0 % 1000) - 500 }
+        #expect(LabelImage(exactLabels: values).codes == values.map { Int32($0) })
+        values[n - 1] = 1 << 50
+        let image = LabelImage(exactLabels: values)
+        #expect(image.label(ofCode: image.codes[n - 1]) == 1 << 50)
+        #expect(image.label(ofCode: image.codes[0]) == -500)
+        #expect(image.codes[0] < image.codes[1] && image.codes[n - 2] < image.codes[n - 1])
     }
 }
