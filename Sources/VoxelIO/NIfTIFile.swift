@@ -85,6 +85,7 @@ public final class NIfTIFile {
         try checkFrame(frame)
         let count = voxelsPerFrame, swap = needsSwap, scaling = effectiveScaling
         let directCopy = header.datatype == .float32 && !swap && scaling == nil
+        try requireAddressSpace(count * 4 + (directCopy && !dataIsCompressed ? 0 : readBufferBytes))
         if directCopy && dataIsCompressed && header.frameCount == 1 {
             return ScalarVolume(geometry: header.geometry, voxels: try inflateFloat32InPlace(count: count))
         }
@@ -113,7 +114,9 @@ public final class NIfTIFile {
     public func readLabelFrame(_ frame: Int) throws -> LabelImage {
         try checkFrame(frame)
         let count = voxelsPerFrame, swap = needsSwap, scaling = effectiveScaling
-        if scaling == nil, [.uint8, .int8, .int16, .uint16, .int32].contains(header.datatype) {
+        let small = scaling == nil && [.uint8, .int8, .int16, .uint16, .int32].contains(header.datatype)
+        try requireAddressSpace(count * (small ? 4 : 12) + readBufferBytes)
+        if small {
             let labels = try [Int32](unsafeUninitializedCapacity: count) { buffer, initialized in
                 let output = buffer.baseAddress!
                 try withFrameBytes(frame, directTarget: nil) { raw in
@@ -178,6 +181,22 @@ public final class NIfTIFile {
     }
 
     // MARK: - Private
+
+    /// Bytes a frame's read needs besides its output: the inflated stream and the compressed
+    /// file for a `.gz`, else one frame of stored bytes.
+    private var readBufferBytes: Int {
+        guard dataIsCompressed else { return frameBytes }
+        let compressed = (try? FileSystem.ReadableFile(dataPath).size) ?? 0
+        return header.voxOffset + frameBytes * header.frameCount + compressed
+    }
+
+    /// Refuses, before allocating, a read that the address-space limit (`ulimit -v`) cannot
+    /// hold: a clean error instead of an abort.
+    private func requireAddressSpace(_ bytes: Int) throws {
+        guard AddressSpace.canAllocate(bytes) else {
+            throw VoxelIOError(path, "cannot allocate the \(bytes >> 20) MiB needed to read it: the address-space limit (ulimit -v) leaves \((AddressSpace.availableBytes() ?? 0) >> 20) MiB")
+        }
+    }
 
     private func checkFrame(_ frame: Int) throws {
         precondition(dataIsChecked, "NIfTIFile(headerOnly:) reads no voxels")

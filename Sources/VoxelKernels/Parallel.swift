@@ -1,5 +1,8 @@
 import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Splits index ranges across every core.
 ///
@@ -50,11 +53,55 @@ public enum Parallel {
             return
         }
         withoutActuallyEscaping(body) { escapable in
+            if AddressSpace.limitBytes != nil {
+                runOnOwnThreads(count: ranges.count) { index in escapable(index, ranges[index]) }
+                return
+            }
             let box = UncheckedSendable(escapable)
             DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
                 box.value(index, ranges[index])
             }
         }
+    }
+
+    /// One chunk of work for a thread of ``runOnOwnThreads(count:_:)``.
+    private final class Job {
+        let run: (Int) -> Void
+        let index: Int
+        init(_ run: @escaping (Int) -> Void, _ index: Int) {
+            self.run = run
+            self.index = index
+        }
+    }
+
+    /// Runs `body(0..<count)`: chunk 0 on the calling thread, the others on new threads with
+    /// 4 MiB stacks; a chunk whose thread cannot be created (under an address-space limit)
+    /// runs on the calling thread instead, so the work always finishes and never waits for a
+    /// thread that will not come. Used when RLIMIT_AS is set (``AddressSpace``).
+    private static func runOnOwnThreads(count: Int, _ body: @escaping (Int) -> Void) {
+        var threads: [pthread_t] = []
+        var inline = [0]
+        for index in 1..<count {
+            var attributes = pthread_attr_t()
+            pthread_attr_init(&attributes)
+            pthread_attr_setstacksize(&attributes, 4 << 20)
+            let job = Unmanaged.passRetained(Job(body, index)).toOpaque()
+            var thread = pthread_t()
+            let status = pthread_create(&thread, &attributes, { context in
+                let job = Unmanaged<Job>.fromOpaque(context!).takeRetainedValue()
+                job.run(job.index)
+                return nil
+            }, job)
+            pthread_attr_destroy(&attributes)
+            if status == 0 {
+                threads.append(thread)
+            } else {
+                Unmanaged<Job>.fromOpaque(job).release()
+                inline.append(index)
+            }
+        }
+        for index in inline { body(index) }
+        for thread in threads { pthread_join(thread, nil) }
     }
 
     /// Maps each chunk to a partial result, returned in chunk order.

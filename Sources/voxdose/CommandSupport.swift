@@ -68,11 +68,20 @@ enum Inputs {
     }
 
     /// The 3-D frame to use: `frame` for a 4-D image (required), 0 for a 3-D one.
-    static func read(_ path: String, frame: Int?) throws -> (file: NIfTIFile, volume: ScalarVolume) {
+    /// - Parameter workingSet: the command's peak memory from here on, in Float32 copies of
+    ///   the frame (measured under `ulimit -v`; Docs/PERFORMANCE.md): under an address-space
+    ///   limit that cannot hold it the command stops here with a clear error, not an abort later.
+    static func read(_ path: String, frame: Int?, workingSet: Double) throws -> (file: NIfTIFile, volume: ScalarVolume) {
         let file = try open(path)
         let frames = file.header.frameCount
         if frame == nil && frames > 1 {
             throw CommandFailure("\(path): is 4-D with \(frames) frames: choose one with --frame N (0…\(frames - 1))")
+        }
+        let d = file.header.spatialDimensions
+        let needed = Int(workingSet * Double(d.x * d.y * d.z * 4))
+        if !AddressSpace.canAllocate(needed) {
+            throw CommandFailure("\(path): this command needs about \(needed >> 20) MiB of memory for this image, but the "
+                + "address-space limit (ulimit -v) leaves \((AddressSpace.availableBytes() ?? 0) >> 20) MiB; raise the limit")
         }
         return (file, try file.readFrame(frame ?? 0))  // readFrame refuses a frame the file lacks
     }

@@ -94,7 +94,7 @@ struct Dose: ParsableCommand {
             let outputs = try OutputFiles([out, summary], inputs: [pet, sidecar, densityMap, calibrationMask, labels])
             var warnings: [String] = []
             common.progress("reading \(pet)")
-            let (file, volume) = try Inputs.read(pet, frame: frame)
+            let (file, volume) = try Inputs.read(pet, frame: frame, workingSet: 4.2)
             let grid = volume.geometry
             let meta = try sidecar.map { try PETSidecar(path: $0) }
 

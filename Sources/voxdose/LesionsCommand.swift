@@ -73,8 +73,8 @@ struct Lesions: ParsableCommand {
                                                                     normalLiverMask, names, densityMap])
 
             // Maps, on one grid.
-            let doseVolume = try dose.map { try Inputs.read($0, frame: nil).volume }
-            let suvVolume = try suv.map { try Inputs.read($0, frame: nil).volume }
+            let doseVolume = try dose.map { try Inputs.read($0, frame: nil, workingSet: 4.5).volume }
+            let suvVolume = try suv.map { try Inputs.read($0, frame: nil, workingSet: 3.5).volume }
             let grid = (doseVolume ?? suvVolume)!.geometry
             if let d = doseVolume, let s = suvVolume, !d.geometry.isSameGrid(as: s.geometry) {
                 throw CommandFailure("\(suv!): SUV map grid differs from the dose map grid of \(dose!) "

@@ -50,7 +50,7 @@ struct Suv: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             let outputs = try OutputFiles([out, summary], inputs: [pet, sidecar])
-            let (file, volume) = try Inputs.read(pet, frame: frame)
+            let (file, volume) = try Inputs.read(pet, frame: frame, workingSet: 3.5)
             let meta = try sidecar.map { try PETSidecar(path: $0) }
             let keysOf = sidecar.map { "in \($0)" } ?? "(no --sidecar)"
 
