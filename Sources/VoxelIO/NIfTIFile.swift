@@ -36,8 +36,7 @@ public final class NIfTIFile {
     /// Bytes of one 3-D frame as stored.
     public var frameBytes: Int { voxelsPerFrame * header.datatype.bytesPerVoxel }
 
-    /// Voxels of one 3-D frame.
-    private var voxelsPerFrame: Int { header.spatialDimensions.x * header.spatialDimensions.y * header.spatialDimensions.z }
+    private var voxelsPerFrame: Int { header.voxelsPerFrame }
     /// The file's byte order is not the machine's.
     private var needsSwap: Bool { (header.byteOrder == .big) != (1.bigEndian == 1) }
     /// The header's scaling, nil when it changes nothing (slope 1 and intercept 0, what nibabel

@@ -63,6 +63,9 @@ public struct NIfTIHeader: Sendable {
     /// Number of 3-D frames: the product of dim[4…], 1 for 3-D (and 2-D/1-D) images.
     public var frameCount: Int { dim.count > 3 ? dim[3...].reduce(1, *) : 1 }
 
+    /// Voxels of one 3-D frame.
+    public var voxelsPerFrame: Int { spatialDimensions.x * spatialDimensions.y * spatialDimensions.z }
+
     /// The spatial grid size; missing dimensions are 1.
     public var spatialDimensions: SIMD3<Int> {
         SIMD3(dim.count > 0 ? dim[0] : 1, dim.count > 1 ? dim[1] : 1, dim.count > 2 ? dim[2] : 1)

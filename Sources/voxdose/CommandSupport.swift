@@ -77,13 +77,22 @@ enum Inputs {
         if frame == nil && frames > 1 {
             throw CommandFailure("\(path): is 4-D with \(frames) frames: choose one with --frame N (0…\(frames - 1))")
         }
-        let d = file.header.spatialDimensions
-        let needed = Int(workingSet * Double(d.x * d.y * d.z * 4))
-        if !AddressSpace.canAllocate(needed) {
+        try requireMemory(workingSet * Double(file.header.voxelsPerFrame * 4), for: path)
+        return (file, try file.readFrame(frame ?? 0))  // readFrame refuses a frame the file lacks
+    }
+
+    /// Bytes a command may allocate beyond what scales with the images (arrays of regions,
+    /// JSON, argument parsing): kept free under an address-space limit.
+    static let fixedMemoryMargin = 24 << 20
+
+    /// Under an address-space limit (`ulimit -v`), refuses before the work when `bytes` (plus
+    /// ``fixedMemoryMargin``) cannot be had: a clear error instead of an abort later.
+    static func requireMemory(_ bytes: Double, for path: String) throws {
+        let needed = Int(min(bytes, 1e18)) + fixedMemoryMargin
+        guard AddressSpace.canAllocate(needed) else {
             throw CommandFailure("\(path): this command needs about \(needed >> 20) MiB of memory for this image, but the "
                 + "address-space limit (ulimit -v) leaves \((AddressSpace.availableBytes() ?? 0) >> 20) MiB; raise the limit")
         }
-        return (file, try file.readFrame(frame ?? 0))  // readFrame refuses a frame the file lacks
     }
 
     /// A label volume on `grid`: exact integer labels, 3-D, on the same grid unless `resample`.
@@ -93,9 +102,14 @@ enum Inputs {
         guard file.header.frameCount == 1 else {
             throw CommandFailure("\(path): a label image must be 3-D; it holds \(file.header.frameCount) frames")
         }
+        // The stored bytes and the codes (4 bytes a voxel) on the label grid; on the map grid the
+        // (resampled) codes, the regions' voxel indices (8) and the values gathered per region (4).
         let labelGrid = file.header.geometry
+        let sameGrid = labelGrid.isSameGrid(as: grid)
+        let onLabelGrid = file.header.voxelsPerFrame * (file.header.datatype.bytesPerVoxel + (sameGrid ? 0 : 4))
+        try requireMemory(Double(onLabelGrid + grid.voxelCount * 16), for: path)
         let image = try file.readLabelFrame(0)
-        if labelGrid.isSameGrid(as: grid) { return (image, false) }
+        if sameGrid { return (image, false) }
         guard resample else {
             throw CommandFailure("\(path): label grid differs from the image grid of \(imagePath) "
                 + "(labels \(describe(labelGrid)); image \(describe(grid))); "

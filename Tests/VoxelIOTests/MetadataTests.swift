@@ -57,7 +57,20 @@ import Testing
         #expect(local.resolved(defaultOffsetSeconds: 3600) == scan.resolved(defaultOffsetSeconds: nil))
     }
 
-    @Test(arguments: ["2026-02-30T10:00:00", "2026-13-01T10:00:00", "20260302", "09:41", "2026-03-02T25:00:00", "garbage"])
+    /// UTC offsets within ±23:59 (hours 0–23, minutes 0–59), in ISO and DICOM spellings.
+    @Test func offsetBounds() throws {
+        #expect(WrittenDateTime.parse("2026-03-02T09:41:00+23:59")?.offsetSeconds == 23 * 3600 + 59 * 60)
+        #expect(WrittenDateTime.parse("2026-03-02T09:41:00-23:59")?.offsetSeconds == -(23 * 3600 + 59 * 60))
+        #expect(WrittenDateTime.parse("20260302094100-2359")?.offsetSeconds == -(23 * 3600 + 59 * 60))
+        #expect(WrittenDateTime.parse("2026-03-02T09:41:00+05")?.offsetSeconds == 5 * 3600)
+        // A value out of the formatter's range never traps.
+        #expect(WrittenDateTime(wallClockSeconds: .infinity, offsetSeconds: nil).iso8601 == "invalid date-time")
+        #expect(WrittenDateTime(wallClockSeconds: -1e20, offsetSeconds: nil).iso8601 == "invalid date-time")
+    }
+
+    @Test(arguments: ["2026-02-30T10:00:00", "2026-13-01T10:00:00", "20260302", "09:41", "2026-03-02T25:00:00", "garbage",
+                      "2026-03-02T09:41:00+99:99", "2026-03-02T09:41:00+25:00", "2026-03-02T09:41:00-24:00",
+                      "2026-03-02T09:41:00+23:60", "2026-03-02T09:41:00+24", "20260302094100+2400", "20260302094100-0075"])
     func refused(text: String) {
         #expect(WrittenDateTime.parse(text) == nil)
     }
@@ -116,7 +129,7 @@ import Testing
         let start = try #require(try s.acquisitionStartTime())
         #expect(!injection.dateKnown && !start.dateKnown)
         #expect(start.value.wallClockSeconds - injection.value.wallClockSeconds == 0)  // correction time = injection
-        #expect(s.number("BodyWeight") == 70)
+        #expect(try s.number("BodyWeight") == 70)
     }
 
     @Test func refusals() throws {
@@ -125,5 +138,28 @@ import Testing
         #expect(throws: VoxelIOError.self) { try self.sidecar("[1, 2]") }
         #expect(try sidecar(#"{"ImageDecayCorrected": false}"#).decayCorrection()?.mode == PETSidecar.DecayCorrection.none)
         #expect(try sidecar(#"{"ImageDecayCorrected": 1}"#).decayCorrection() == nil)  // a number is not a boolean
+    }
+
+    /// Numbers are finite decimals within the key's physical range, or an error naming the key
+    /// (CONTRACT.md hardening rules); strings Double() would take ("inf", "nan", hex) are refused.
+    @Test func numbersCheckedWhereTheyEnter() throws {
+        let s = try sidecar("""
+        {"A": "12.5", "B": " -3e2 ", "C": [7, 8], "D": null, "RadionuclideHalfLife": 230580, "InjectionStart": -1e9,
+         "ScanStart": 1000000000}
+        """)
+        #expect(try s.number("A") == 12.5)
+        #expect(try s.number("B") == -300)
+        #expect(try s.number("C") == 7)
+        #expect(try s.number("D") == nil && s.number("absent") == nil)
+        #expect(try s.number("RadionuclideHalfLife") == 230_580)
+        #expect(try s.number("InjectionStart") == -1e9 && s.number("ScanStart") == 1e9)  // exactly at the bound: inside
+        for (key, value) in [("RadionuclideHalfLife", "0"), ("RadionuclideHalfLife", "-1"), ("RadionuclideHalfLife", "\"nan\""),
+                             ("RadionuclideHalfLife", "\"inf\""), ("BodyWeight", "\"0x46\""), ("BodyWeight", "\"Infinity\""),
+                             ("InjectedRadioactivity", "\"1e999\""), ("PatientSize", "\"1,75\""), ("InjectionStart", "-1.0000001e9"),
+                             ("ScanStart", "\"inf\""), ("ImageDecayCorrectionTime", "1e20"), ("BodyWeight", "true"), ("BodyWeight", "{}")] {
+            let bad = try sidecar("{\"\(key)\": \(value)}")
+            #expect(throws: VoxelIOError.self, "\(key) = \(value)") { try bad.number(key) }
+            do { _ = try bad.number(key) } catch let e as VoxelIOError { #expect(e.reason.contains(key)) }
+        }
     }
 }

@@ -154,7 +154,7 @@ func fileBytes(_ path: String) throws -> [UInt8] {
             #expect(maxDifference(file.header.affineMM, reference.affineMM) < 1e-6)
             let values = try file.readFrame(0).voxels
             #expect(values == labels.map(Float.init), "\(name): labels read back")
-            #expect(LabelConversion.integers(values) == .success(labels))
+            #expect(try file.readLabelFrame(0) == LabelImage(labels: labels))
             let bytes = try fileBytes(path)
             #expect(le(bytes, 68, Int16.self) == 1002, "NIFTI_INTENT_LABEL")
             #expect(le(bytes, 72, Int16.self) == Int16(bitpix))

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import VoxelIO
+@testable import VoxelIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -87,5 +87,60 @@ import Glibc
         // permissions come from the umask (0o666 & ~umask), not 0o600.
         let mode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
         #expect(mode & 0o600 == 0o600)
+    }
+}
+
+@Suite struct OutputFilesTests {
+    /// A `.hdr` input brings its data file along: an output there is refused in every spelling.
+    @Test func aPairsDataFileCountsAsTheInput() throws {
+        let f = try makeTemporaryFolder()
+        defer { cleanup(f) }
+        for name in ["p.hdr", "p.img"] { #expect(FileManager.default.createFile(atPath: f + "/" + name, contents: Data([1]))) }
+        #expect(throws: VoxelIOError.self) { try OutputSafety.check(outputs: [f + "/p.img"], inputs: [f + "/p.hdr"]) }
+        #expect(throws: VoxelIOError.self) { try OutputSafety.check(outputs: [f + "/./p.img.gz"], inputs: [f + "/p.hdr"]) }
+        #expect(throws: VoxelIOError.self) { try OutputSafety.check(outputs: [f + "/p.IMG"], inputs: [f + "/p.HDR"]) }
+        try OutputSafety.check(outputs: [f + "/q.img"], inputs: [f + "/p.hdr"])
+    }
+
+    @Test func nothingIsWrittenUntilTheCommitAndThenEverything() throws {
+        let f = try makeTemporaryFolder()
+        defer { cleanup(f) }
+        try AtomicTextFile.write("old map", to: f + "/map.nii")
+        try AtomicTextFile.write("old summary", to: f + "/summary.json")
+        do {
+            let outputs = try OutputFiles([f + "/map.nii", f + "/summary.json", nil], inputs: [])
+            try outputs.stage(text: "new map", to: f + "/map.nii")
+            // Staged but never committed (the command failed): dropped with the set.
+            #expect(listing(f).filter { $0.hasPrefix(".voxdose-") }.count == 1)
+        }
+        #expect(listing(f) == ["map.nii", "summary.json"])
+        #expect(try String(contentsOfFile: f + "/map.nii", encoding: .utf8) == "old map")
+        let outputs = try OutputFiles([f + "/map.nii", f + "/summary.json"], inputs: [])
+        try outputs.stage(text: "new map", to: f + "/map.nii")
+        try outputs.stage(text: "new summary", to: f + "/summary.json")
+        try outputs.commit()
+        #expect(listing(f) == ["map.nii", "summary.json"])
+        #expect(try String(contentsOfFile: f + "/summary.json", encoding: .utf8) == "new summary")
+        #expect(try String(contentsOfFile: f + "/map.nii", encoding: .utf8) == "new map")
+    }
+
+    /// Temporary names do not grow with the output's name: a 255-byte name is legal.
+    @Test func longestNames() throws {
+        let f = try makeTemporaryFolder()
+        defer { cleanup(f) }
+        let path = f + "/" + String(repeating: "n", count: 255)
+        try AtomicTextFile.write("x", to: path)
+        #expect(listing(f).count == 1)
+    }
+
+    /// A file that shrinks while it is read gives an error, not SIGBUS (it is read, not mapped).
+    @Test func aFileThatShrinksWhileReadIsTruncatedNotACrash() throws {
+        let f = try makeTemporaryFolder()
+        defer { cleanup(f) }
+        let path = f + "/shrinks.nii.gz"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x1f, count: 1 << 20)))
+        let file = try FileSystem.ReadableFile(path)
+        #expect(truncate(path, 1000) == 0)
+        #expect(throws: VoxelIOError.self) { try file.withContents { _ in } }
     }
 }
