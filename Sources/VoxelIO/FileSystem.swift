@@ -71,6 +71,7 @@ enum FileSystem {
             guard size > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
             guard let base = malloc(size) else { throw VoxelIOError(path, "cannot allocate \(size) bytes to read it") }
             defer { free(base) }
+            FreshMemory.prepare(base, byteCount: size, populate: true)  // the size is the file's own: honest
             try read(into: base, count: size, offset: 0)
             return try body(UnsafeRawBufferPointer(start: base, count: size))
         }
