@@ -71,11 +71,9 @@ public enum Quantity {
         guard seenDigit, let number = Double(trimmed[..<end]), number.isFinite else { return nil }
         let unit = trimmed[end...].trimmingCharacters(in: .whitespaces).lowercased()
         let table = units[dimension] ?? [:]
-        if unit.isEmpty {
-            guard let bareUnit else { return number }
-            return table[bareUnit.lowercased()].map { scaled(number, by: $0) }
-        }
-        return table[unit].map { scaled(number, by: $0) }
+        let factor = unit.isEmpty ? (bareUnit.map { table[$0.lowercased()] } ?? 1) : table[unit]
+        // Finite after the unit too: `1e308 GBq` overflows.
+        return factor.map { scaled(number, by: $0) }.flatMap { $0.isFinite ? $0 : nil }
     }
 
     /// number × factor, as number / n when the factor is 1/n (`35%` is 35/100 = 0.35 exactly

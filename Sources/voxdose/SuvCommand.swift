@@ -83,8 +83,13 @@ struct Suv: ParsableCommand {
                 }
             }
 
+            let finiteBefore = Reductions.finiteSummary(volume.voxels).finite
             var suv = (consume volume).voxels  // the concentrations, scaled in place
-            ElementwiseMaps.scale(&suv, by: Float(unitFactor * factor.suvPerBqPerML))
+            let scale = unitFactor * factor.suvPerBqPerML
+            ElementwiseMaps.scale(&suv, by: Float(scale))
+            if !(scale.isFinite && scale > 0 && Float(scale) > 0) || Reductions.finiteSummary(suv).finite < finiteBefore {
+                throw overflowRefusal(sidecar: sidecar)
+            }
             try NIfTIWriter.write(suv, to: out, reference: file.header,
                                   description: "VoxDose SUV (\(normalization.rawValue)) \(factor.unit)", in: outputs)
 
@@ -111,6 +116,23 @@ struct Suv: ParsableCommand {
             body["warnings"] = RunWarnings.report()
             try outputs.finish(with: JSONObject.document(schema: "voxdose.suv/1", body).serialized(), to: summary)
         }
+    }
+
+    /// The refusal of a run whose SUV map would not be finite (or would be all zeros) although
+    /// the image is finite (CONTRACT.md hardening rules): bad usage (64) naming the options that
+    /// scale the values when any was given, else exit 1 naming the sidecar keys.
+    private func overflowRefusal(sidecar: String?) -> Error {
+        let options: [(String, String?)] = [("--injected-activity", injectedActivity.map { String(format: "%g MBq", $0.base / 1e6) }),
+                                            ("--weight", weight.map { String(format: "%g kg", $0.base) }),
+                                            ("--height", height.map { String(format: "%g cm", $0.base * 100) }),
+                                            ("--half-life", halfLife.map { String(format: "%g s", $0.base) }),
+                                            ("--units", units?.rawValue),
+                                            ("--injection-time/--reference-time", injectionTime != nil || referenceTime != nil ? "" : nil)]
+        let given = options.compactMap { name, value in value.map { $0.isEmpty ? name : "\(name) \($0)" } }
+        let problem = "the SUV map would not be finite and positive where the image is (its factor overflows or vanishes)"
+        guard given.isEmpty else { return ValidationError("\(problem): check \(given.joined(separator: ", "))") }
+        return CommandFailure("\(pet): \(problem): check the image values and InjectedRadioactivity, RadionuclideHalfLife, "
+            + "BodyWeight, Units and the times in \(sidecar ?? "the sidecar")")
     }
 
     /// --half-life, --nuclide, the sidecar's RadionuclideHalfLife, or its TracerRadionuclide.

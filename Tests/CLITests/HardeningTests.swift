@@ -309,6 +309,16 @@ struct SplitMix64Local {
         #expect(!ws.listing.contains("dose.nii"))
         // Just inside: a decay of 14 days is finite and runs.
         #expect(voxdose(["dose", pet, "--out", ws.out, "--decay-hours", "336"]).status == 0)
+        // Quantities are finite after their unit; an SUV factor that overflows or vanishes is refused.
+        expectRefused(["dose", pet, "--out", ws.out, "--calibrate-activity", "1e308GBq", "--calibration-mask", pet], status: 64)
+        let suv = ws.path("suv.nii")
+        for args in [["--injected-activity", "1e-300MBq", "--weight", "70kg", "--nuclide", "F18", "--decay-corrected", "admin"],
+                     ["--injected-activity", "300MBq", "--weight", "70kg", "--half-life", "1e-300s",
+                      "--injection-time", "2026-01-01T10:00:00", "--reference-time", "2026-01-01T11:00:00"]] {
+            let run = voxdose(["suv", pet, "--out", suv] + args)
+            #expect(run.status == 64 && run.stderr.contains(args[0]), "\(args): \(run.status) \(run.stderr)")
+        }
+        #expect(!ws.listing.contains("suv.nii"))
     }
 }
 
