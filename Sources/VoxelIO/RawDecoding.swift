@@ -78,7 +78,7 @@ enum RawDecoding {
                         guard let label = exact(Double(v) * slope + intercept) else { return i }
                         out[i] = label
                     } else {
-                        guard let wide = Int64(exactly: v), abs(wide) <= limit else { return i }
+                        guard let wide = Int64(exactly: v), wide.magnitude <= limit.magnitude else { return i }
                         out[i] = wide
                     }
                 }

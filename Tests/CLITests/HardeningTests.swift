@@ -396,6 +396,10 @@ struct SplitMix64Local {
             .write(to: URL(fileURLWithPath: labels))
         let image = try ws.volume("image.nii", Grid(dims: [3, 1, 1]), [1, 2, 3])
         expectRefused(["stats", image, "--labels", labels], naming: ["9007199254740994", "(1, 0, 0)"])
+        // Int64.min once trapped in abs() (found by fuzz-nifti).
+        try rawNIfTI(dims: [3, 1, 1], datatype: 1024, bitpix: 64, data: bytes([Int64(1), 2, Int64.min]))
+            .write(to: URL(fileURLWithPath: labels))
+        expectRefused(["stats", image, "--labels", labels], naming: ["-9223372036854775808", "(2, 0, 0)"])
         try rawNIfTI(dims: [3, 1, 1], datatype: 64, bitpix: 64, data: bytes([1.0, 2.5, 3]))
             .write(to: URL(fileURLWithPath: labels))
         expectRefused(["stats", image, "--labels", labels], naming: ["2.5"])
