@@ -69,7 +69,7 @@ enum Inputs {
 
     /// The 3-D frame to use: `frame` for a 4-D image (required), 0 for a 3-D one.
     /// - Parameter workingSet: the command's peak memory from here on, in Float32 copies of
-    ///   the frame (measured under `ulimit -v`; Docs/PERFORMANCE.md): under an address-space
+    ///   the frame (measured under `ulimit -v`; Docs/SAFETY.md): under an address-space
     ///   limit that cannot hold it the command stops here with a clear error, not an abort later.
     static func read(_ path: String, frame: Int?, workingSet: Double) throws -> (file: NIfTIFile, volume: ScalarVolume) {
         let file = try open(path)
