@@ -173,6 +173,14 @@ extension NIfTIHeader {
             guard n >= 1 else { throw fail("invalid dim[\(axis)] = \(n): every used dimension must be ≥ 1") }
             dims.append(n)
         }
+        // The voxel count must be a number: a header is refused for it even when only the
+        // header is read (`info`), so frame and voxel counts never overflow downstream.
+        var voxels = 1
+        for (axis, n) in dims.enumerated() {
+            let (product, overflow) = voxels.multipliedReportingOverflow(by: n)
+            guard !overflow else { throw fail("too large: dimensions \(dims) overflow a 64-bit voxel count at dim[\(axis + 1)]") }
+            voxels = product
+        }
 
         let code = Int(fields.int16(layout.datatype))
         guard let datatype = NIfTIDatatype(rawValue: code) else { throw fail("unknown datatype code \(code)") }

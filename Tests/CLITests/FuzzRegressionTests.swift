@@ -11,7 +11,7 @@ import Testing
     func commandsStayWellBehaved(_ name: String) throws {
         let path = "Fixtures/fuzz/" + name
         let out = temporaryFolder().appendingPathComponent("out.nii").path
-        for args in [["info", path], ["stats", path, "--frame", "0"],
+        for args in [["info", path], ["stats", path, "--frame", "0"], ["stats", path, "--frame", "0", "--labels", path],
                      ["dose", path, "--out", out, "--no-decay-correction"],
                      ["dose", path, "--out", out, "--no-decay-correction", "--method", "dvk"]] {
             let run = voxdose(args)
