@@ -45,6 +45,9 @@ let package = Package(
         /// JSON and CSV writers with the contract's conventions.
         .target(name: "Reporting"),
 
+        /// Plausibility rules with their bounds: coded warnings for figures no patient shows.
+        .target(name: "Plausibility"),
+
         /// General statistics with no imaging: special functions, ROC + DeLong, Mann–Whitney,
         /// 2×2 tables, logistic regression, CSV tables, the response-model file.
         .target(name: "CohortStatistics"),
@@ -77,6 +80,7 @@ let package = Package(
             name: "voxdose",
             dependencies: [
                 "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry", "PETQuant", "Planning", "CohortStatistics",
+                "Plausibility",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -104,6 +108,7 @@ let package = Package(
         .testTarget(name: "ReportingTests", dependencies: ["TestSupport", "Reporting"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Dosimetry", "CohortStatistics"]),
         .testTarget(name: "CohortStatisticsTests", dependencies: ["TestSupport", "CohortStatistics"]),
+        .testTarget(name: "PlausibilityTests", dependencies: ["Plausibility"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "voxdose", "CohortStatistics"]),
     ]
 )

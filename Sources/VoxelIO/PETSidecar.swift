@@ -137,6 +137,40 @@ public struct PETSidecar: Sendable {
         return (factor, text)
     }
 
+    /// The administered (injected, implanted) activity in Bq: `InjectedRadioactivity` with its
+    /// `InjectedRadioactivityUnits` (or the older `InjectedRadioactivityUnit`), and
+    /// `RadionuclideTotalDose` (Bq), which must agree within 1 %; nil when neither is present.
+    /// - Parameter option: the option that would supply the value, named in the errors.
+    /// - Throws: a value without units, units that are not an activity, "MBq" above 1e5 (recent
+    ///   dcm2niix writes Bq under that label), or the two keys disagreeing.
+    public func administeredActivityBq(option: String) throws -> Double? {
+        var injected: Double?
+        if let value = try number("InjectedRadioactivity") {
+            let unitKey = has("InjectedRadioactivityUnits") ? "InjectedRadioactivityUnits" : "InjectedRadioactivityUnit"
+            guard let unit = string(unitKey) else {
+                throw VoxelIOError(path, "InjectedRadioactivity has no InjectedRadioactivityUnits; give \(option)")
+            }
+            guard let perUnit = Quantity.parse("1 " + unit, as: .activity) else {
+                throw VoxelIOError(path, "InjectedRadioactivityUnits \"\(unit)\" is not an activity unit; give \(option)")
+            }
+            if unit.lowercased() == "mbq" && value > 1e5 {
+                throw VoxelIOError(path, "InjectedRadioactivity is \(value) MBq, likely Bq labelled as MBq; give \(option)")
+            }
+            injected = value * perUnit
+        }
+        let total = try number("RadionuclideTotalDose")
+        switch (injected, total) {
+        case let (a?, b?):
+            guard abs(a - b) <= 0.01 * max(a, b) else {
+                throw VoxelIOError(path, "InjectedRadioactivity (\(a) Bq) and RadionuclideTotalDose (\(b) Bq) differ by more than 1 %; give \(option)")
+            }
+            return a
+        case let (a?, nil): return a
+        case let (nil, b?): return b
+        case (nil, nil): return nil
+        }
+    }
+
     /// The date of the series, else of the acquisition (for clock times without a date; QIBA).
     private func seriesOrAcquisitionDay() -> (days: Int, key: String)? {
         if let d = string("SeriesDate").flatMap(WrittenDateTime.parseDate) { return (d, "SeriesDate") }

@@ -24,7 +24,7 @@ struct Cohort: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try runReportingFailures {
+        try runReportingFailures(common) {
             let outputs = try OutputFiles([out, fit], inputs: [table])
             let analysis = try CohortAnalysis(table: try DataTable.read(path: table), options: .init(
                 outcome: outcome, positive: positive, predictors: predictors?.names, cutoffs: cutoffs?.entries ?? []))
@@ -34,14 +34,14 @@ struct Cohort: ParsableCommand {
                     throw CohortError("\(error.description) (--fit \(fit))")
                 }
             }
-            let document = JSONObject.document(schema: "voxdose.cohort/1", Self.body(analysis))
+            let document = JSONObject.document(schema: "voxdose.cohort/1", try Self.body(analysis))
             if let fit, let model { try outputs.stage(text: Self.modelDocument(model).serialized(), to: fit) }
             try outputs.finish(with: document.serialized(), to: out)
         }
     }
 
     /// The contract's keys, in its order.
-    static func body(_ analysis: CohortAnalysis) -> JSONObject {
+    static func body(_ analysis: CohortAnalysis) throws -> JSONObject {
         var predictors = JSONObject()
         for p in analysis.predictors {
             var entry: JSONObject = ["n": .int(p.n)]
@@ -75,7 +75,7 @@ struct Cohort: ParsableCommand {
         }
         return ["n_rows": .int(analysis.rowsRead), "dropped_rows": .int(analysis.droppedRows), "n_positive": .int(analysis.positives),
                 "outcome": .string(analysis.outcome), "positive": json(analysis.positive),
-                "warnings": .array(analysis.warnings.map(JSONValue.string)),
+                "warnings": try RunWarnings.report(analysis.warnings),
                 "predictors": .object(predictors),
                 "logistic": .object(["univariable": .object(univariable),
                                      "multivariable": analysis.multivariable.map(fitObject) ?? .null])]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CohortStatistics
+import Plausibility
 import Foundation
 import Reporting
 import VoxelIO
@@ -11,8 +12,10 @@ struct CommandFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Runs a command body; bad input becomes one line on stderr and exit status 1.
-func runReportingFailures(_ body: () throws -> Void) throws {
+/// Runs a command body; bad input becomes one line on stderr and exit status 1. `--strict`
+/// is read here, for ``RunWarnings``.
+func runReportingFailures(_ common: CommonOptions, _ body: () throws -> Void) throws {
+    RunWarnings.strict = common.strict
     do {
         try body()
     } catch let error as VoxelIOError {
@@ -35,21 +38,38 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case json, csv
 }
 
-/// Warnings found while reading a command's inputs (one command runs per process), merged with
-/// the command's own into its JSON `warnings` list and printed on stderr as `warning: …`
-/// (CONTRACT.md guard rails).
+/// The run's warnings (one command runs per process): found while reading inputs or by the
+/// plausibility rules, merged with the command's own into its JSON `warnings` list and printed
+/// on stderr as `warning: …` — or, with `--strict`, the first of them ends the run as an error
+/// before anything is written (CONTRACT.md guard rails).
 enum RunWarnings {
     nonisolated(unsafe) private static var found: [String] = []
+    nonisolated(unsafe) static var strict = false
 
     static func add(_ message: String) {
         if !found.contains(message) { found.append(message) }
     }
 
-    /// The inputs' warnings followed by `own`, each printed on stderr, as the JSON list.
-    static func report(_ own: [String] = []) -> JSONValue {
-        let all = found + own.filter { !found.contains($0) }
-        for warning in all { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-        return .array(all.map(JSONValue.string))
+    static func add(_ warning: Plausibility.Warning?) {
+        if let warning { add(warning.description) }
+    }
+
+    nonisolated(unsafe) private static var reported: [String] = []
+
+    /// The warnings so far followed by `own`, as the JSON list; printed on stderr by
+    /// ``printReported()`` once the outputs are written (a run that fails prints its error alone).
+    /// - Throws: with `--strict`, ``CommandFailure`` carrying the first warning's text. Call it
+    ///   after the outputs are staged and before they are committed, so a refusal writes nothing.
+    static func report(_ own: [String] = []) throws -> JSONValue {
+        reported = found + own.filter { !found.contains($0) }
+        if strict, let first = reported.first { throw CommandFailure(first) }
+        return .array(reported.map(JSONValue.string))
+    }
+
+    /// Prints the reported warnings on stderr as `warning: …` lines.
+    static func printReported() {
+        for warning in reported { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        reported = []
     }
 }
 
@@ -95,9 +115,34 @@ enum Inputs {
         }
     }
 
+    /// A label image (or mask) read onto a map's grid.
+    struct LabelInput {
+        var image: LabelImage
+        /// Voxels per label on the label image's own grid, when it was resampled.
+        var voxelsBefore: [Int64: Int]?
+        var resampled: Bool { voxelsBefore != nil }
+
+        /// The `resampling` entries of a resampled label image: per label, its voxels on its own
+        /// grid (`voxels_before`) and on the map grid (`voxels_after`).
+        func labelResampling(after regions: LabelRegions) -> [(String, JSONValue)] {
+            let before = voxelsBefore ?? [:]
+            let after = Dictionary(uniqueKeysWithValues: regions.counts.map { (image.label(ofCode: $0.key), $0.value) })
+            return Set(before.keys).union(after.keys).sorted().map { label in
+                (String(label), .object(["voxels_before": .int(before[label] ?? 0), "voxels_after": .int(after[label] ?? 0)]))
+            }
+        }
+
+        /// The `resampling` entry of a resampled mask: its non-zero voxels on each grid.
+        func maskResampling(after mask: LabelRegions) -> JSONValue {
+            .object(["voxels_before": .int((voxelsBefore ?? [:]).values.reduce(0, +)), "voxels_after": .int(mask.indices.count)])
+        }
+    }
+
     /// A label volume on `grid`: exact integer labels, 3-D, on the same grid unless `resample`.
+    /// A resampled label (or the whole mask, with `asMask`) that keeps less than half its volume
+    /// adds a `resampling_loss` warning.
     static func labels(_ path: String, onto grid: GridGeometry, gridOf imagePath: String,
-                       resample: Bool) throws -> (image: LabelImage, resampled: Bool) {
+                       resample: Bool, asMask: Bool = false) throws -> LabelInput {
         let file = try open(path)
         guard file.header.frameCount == 1 else {
             throw CommandFailure("\(path): a label image must be 3-D; it holds \(file.header.frameCount) frames")
@@ -109,7 +154,7 @@ enum Inputs {
         let onLabelGrid = file.header.voxelsPerFrame * (file.header.datatype.bytesPerVoxel + (sameGrid ? 0 : 4))
         try requireMemory(Double(onLabelGrid + grid.voxelCount * 16), for: path)
         let image = try file.readLabelFrame(0)
-        if sameGrid { return (image, false) }
+        if sameGrid { return LabelInput(image: image, voxelsBefore: nil) }
         guard resample else {
             throw CommandFailure("\(path): label grid differs from the image grid of \(imagePath) "
                 + "(labels \(describe(labelGrid)); image \(describe(grid))); "
@@ -118,28 +163,20 @@ enum Inputs {
         guard let mapped = Resampling.nearestNeighbourLabels(image.codes, from: labelGrid, onto: grid) else {
             throw CommandFailure("\(path): the label image's affine is singular; it cannot be resampled")
         }
-        return (image.withCodes(mapped), true)
-    }
-
-    /// Voxels per non-zero label of a label image as stored (before any resampling).
-    static func labelCounts(_ path: String) throws -> [Int64: Int] {
-        let image = try NIfTIFile(path: path).readLabelFrame(0)
-        return Dictionary(uniqueKeysWithValues: LabelPartition.counts(of: image.codes).map { (image.label(ofCode: $0.key), $0.value) })
-    }
-
-    /// The `resampling` entries of a resampled label image: per label, its voxels on its own
-    /// grid (`voxels_before`) and on the map grid (`voxels_after`).
-    static func labelResampling(_ path: String, image: LabelImage, after regions: LabelRegions) throws -> [(String, JSONValue)] {
-        let before = try labelCounts(path)
-        let after = Dictionary(uniqueKeysWithValues: regions.counts.map { (image.label(ofCode: $0.key), $0.value) })
-        return Set(before.keys).union(after.keys).sorted().map { label in
-            (String(label), .object(["voxels_before": .int(before[label] ?? 0), "voxels_after": .int(after[label] ?? 0)]))
+        func byLabel(_ codes: [Int32]) -> [Int64: Int] {
+            Dictionary(uniqueKeysWithValues: LabelPartition.counts(of: codes).map { (image.label(ofCode: $0.key), $0.value) })
         }
-    }
-
-    /// The `resampling` entry of a resampled mask: its non-zero voxels on each grid.
-    static func maskResampling(_ path: String, after mask: LabelRegions) throws -> JSONValue {
-        .object(["voxels_before": .int(try labelCounts(path).values.reduce(0, +)), "voxels_after": .int(mask.indices.count)])
+        let before = byLabel(image.codes), after = byLabel(mapped)
+        if asMask {
+            RunWarnings.add(Plausibility.resamplingLoss(what: "the mask", beforeML: Double(before.values.reduce(0, +)) * labelGrid.voxelVolumeML,
+                                                        afterML: Double(after.values.reduce(0, +)) * grid.voxelVolumeML, file: path))
+        } else {
+            for (label, voxels) in before.sorted(by: { $0.key < $1.key }) {
+                RunWarnings.add(Plausibility.resamplingLoss(what: "label \(label)", beforeML: Double(voxels) * labelGrid.voxelVolumeML,
+                                                            afterML: Double(after[label] ?? 0) * grid.voxelVolumeML, file: path))
+            }
+        }
+        return LabelInput(image: image.withCodes(mapped), voxelsBefore: before)
     }
 
     /// A 3-D scalar map (a density map, for instance) that must share the image grid.
@@ -193,6 +230,7 @@ extension OutputFiles {
     func finish(with text: String, to path: String?) throws {
         if let path { try stage(text: text, to: path) }
         try commit()
+        RunWarnings.printReported()
         if path == nil { FileHandle.standardOutput.write(Data(text.utf8)) }
     }
 }
@@ -201,6 +239,9 @@ extension OutputFiles {
 struct CommonOptions: ParsableArguments {
     @Flag(help: "No progress messages on stderr (they appear only when stderr is a terminal).")
     var quiet = false
+
+    @Flag(help: "Turn any warning into an error: exit 1 with the first warning, nothing written.")
+    var strict = false
 
     /// Reports a stage of work longer than about a second, on stderr, when stderr is a terminal.
     func progress(_ message: @autoclosure () -> String) {

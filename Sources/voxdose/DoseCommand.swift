@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dosimetry
 import Foundation
+import Plausibility
 import Reporting
 import VOIStatistics
 import VoxelIO
@@ -35,7 +36,9 @@ struct Dose: ParsableCommand {
     @Option(help: "Administered activity to calibrate to (bare number: GBq).") var calibrateActivity: QuantityArgument<ActivityGBq>?
     @Option(help: "Mask (non-zero voxels) whose activity must equal the net administered activity.") var calibrationMask: String?
     @Option(help: "Lung shunt fraction for calibration (0.08 or 8%).") var lungShunt: QuantityArgument<Fraction>?
-    @Option(help: "Residual activity left in the vial and lines (bare number: GBq).") var residual: QuantityArgument<ActivityGBq>?
+    @Option(help: "Residual activity left in the vial and lines, with its unit (0.05GBq).") var residual: QuantityArgument<ActivityGBq>?
+    @Option(help: "Administered activity, with its unit (1.8GBq): the image's activity is checked against it (activity_mismatch).")
+    var administeredActivity: QuantityArgument<ActivityGBq>?
     @Option(help: "Label image: adds per-label dose statistics to the summary.") var labels: String?
     @Flag(help: "Map a label image or mask on another grid to the PET grid (nearest neighbour).") var resampleLabels = false
     @Option(help: "Frame of a 4-D PET (0-based).") var frame: Int?
@@ -64,9 +67,13 @@ struct Dose: ParsableCommand {
         if (calibrateActivity == nil) != (calibrationMask == nil) {
             throw ValidationError("--calibrate-activity and --calibration-mask go together")
         }
-        if !calibrated && (lungShunt != nil || residual != nil) {
-            throw ValidationError("--lung-shunt and --residual apply to calibration: give --calibrate-activity")
+        if !calibrated && lungShunt != nil {
+            throw ValidationError("--lung-shunt applies to calibration: give --calibrate-activity")
         }
+        if !calibrated && administeredActivity == nil && residual != nil {
+            throw ValidationError("--residual applies to calibration or to --administered-activity: give one of them")
+        }
+        if let a = administeredActivity?.base, !(a > 0) { throw ValidationError("--administered-activity must be positive") }
         if let f = lungShunt?.base, !(0..<1).contains(f) { throw ValidationError("--lung-shunt must be in [0, 1)") }
         if let a = calibrateActivity?.base, !(a > 0) { throw ValidationError("--calibrate-activity must be positive") }
         if let r = residual?.base, !(r >= 0) { throw ValidationError("--residual must be 0 or more") }
@@ -89,8 +96,30 @@ struct Dose: ParsableCommand {
         return CommandFailure("\(pet): \(problem): check the image values and RadionuclideHalfLife, Units and the times in \(sidecar ?? "the sidecar")")
     }
 
+    /// The plausibility rules of a dose map (Docs/SAFETY.md): the image's activity against the
+    /// administered activity (uncalibrated runs), the activity and the largest dose against what
+    /// a 90Y treatment gives, and the decay interval.
+    private func checkPlausibility(totalActivityGBq: Double, maxGy: Double?, decaySeconds: Double?, sidecar: PETSidecar?) throws {
+        if !calibrated {
+            var administered: (bq: Double, source: String)?
+            if let bq = administeredActivity?.base { administered = (bq, "--administered-activity") }
+            else if let bq = try sidecar?.administeredActivityBq(option: "--administered-activity") {
+                administered = (bq, "InjectedRadioactivity in \(sidecar!.path)")
+            }
+            if let administered {
+                RunWarnings.add(Plausibility.activityMismatch(imageGBq: totalActivityGBq, administeredGBq: administered.bq / 1e9,
+                                                              residualGBq: (residual?.base ?? 0) / 1e9, source: administered.source))
+            }
+        }
+        RunWarnings.add(Plausibility.activityImplausible(totalGBq: totalActivityGBq))
+        if let maxGy { RunWarnings.add(Plausibility.doseImplausible(maxGy: maxGy)) }
+        if let decaySeconds {
+            RunWarnings.add(Plausibility.decayIntervalLong(seconds: decaySeconds, from: "implantation", to: "image's reference time"))
+        }
+    }
+
     func run() throws {
-        try runReportingFailures {
+        try runReportingFailures(common) {
             let outputs = try OutputFiles([out, summary], inputs: [pet, sidecar, densityMap, calibrationMask, labels])
             var warnings: [String] = []
             common.progress("reading \(pet)")
@@ -113,7 +142,7 @@ struct Dose: ParsableCommand {
                 if implantTime != nil || referenceTime != nil || decayHours != nil || noDecayCorrection {
                     warnings.append("decay options are ignored with --calibrate-activity: calibration scales the image to implantation time directly")
                 }
-                let mask = try Inputs.labels(maskPath, onto: grid, gridOf: pet, resample: resampleLabels).image.codes
+                let mask = try Inputs.labels(maskPath, onto: grid, gridOf: pet, resample: resampleLabels, asMask: true).image.codes
                 let net = Calibration.netActivityBq(administeredBq: administered, residualBq: residual?.base ?? 0,
                                                     lungShuntFraction: lungShunt?.base ?? 0)
                 do throws(Calibration.Failure) {
@@ -171,6 +200,8 @@ struct Dose: ParsableCommand {
             if dose.finite < activity.finite || !totalActivityGBq.isFinite {
                 throw overflowRefusal(sidecar: meta?.path)
             }
+            try checkPlausibility(totalActivityGBq: totalActivityGBq, maxGy: dose.finite > 0 ? Double(dose.max) : nil,
+                                  decaySeconds: decay.elapsedHours.map { $0 * 3600 }, sidecar: meta)
             common.progress("writing \(out)")
             try NIfTIWriter.write(result.doseGy, to: out, reference: file.header,
                                   description: "VoxDose 90Y absorbed dose Gy (\(method.rawValue.uppercased()))", in: outputs)
@@ -213,7 +244,7 @@ struct Dose: ParsableCommand {
                              "max_gy": .number(r.max), "median_gy": .number(r.median), "nan_voxels": .int(r.nanVoxels)])
                 })
             }
-            body["warnings"] = RunWarnings.report(warnings)
+            body["warnings"] = try RunWarnings.report(warnings)
             try outputs.finish(with: JSONObject.document(schema: "voxdose.dose/1", body).serialized(), to: summary)
         }
     }

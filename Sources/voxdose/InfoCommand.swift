@@ -15,7 +15,7 @@ struct Info: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try runReportingFailures {
+        try runReportingFailures(common) {
             let image = try NIfTIFile(headerOnly: file)
             FileHandle.standardOutput.write(Data(Self.document(image).serialized().utf8))
         }

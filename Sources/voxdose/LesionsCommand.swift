@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dosimetry
 import Foundation
+import Plausibility
 import PETQuant
 import Reporting
 import VOIStatistics
@@ -68,7 +69,7 @@ struct Lesions: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingFailures {
+        try runReportingFailures(common) {
             let outputs = try OutputFiles([out, csv, dvh], inputs: [labels, dose, suv, muscleMask, bloodPoolMask,
                                                                     normalLiverMask, names, densityMap])
 
@@ -88,19 +89,21 @@ struct Lesions: ParsableCommand {
             let labelImage = labelFile.image
             let regions = LabelRegions(labelImage.codes)
             if labelFile.resampled {
-                for (key, value) in try Inputs.labelResampling(labels, image: labelImage, after: regions) { resampling[key] = value }
+                for (key, value) in labelFile.labelResampling(after: regions) { resampling[key] = value }
             }
-            func region(_ label: Int64?, _ maskPath: String?, key: String) throws -> ArraySlice<Int>? {
+            let excluded = Set([muscleLabel, bloodPoolLabel, normalLiverLabel].compactMap { $0.flatMap(labelImage.code(ofLabel:)) })
+            func region(_ label: Int64?, _ maskPath: String?, key: String, name: String) throws -> ArraySlice<Int>? {
                 if let label { return labelImage.code(ofLabel: label).map { regions.voxels(ofLabel: $0) } ?? regions.indices[0..<0] }
                 guard let maskPath else { return nil }
-                let m = try Inputs.labels(maskPath, onto: grid, gridOf: mapPath, resample: resampleLabels)
+                let m = try Inputs.labels(maskPath, onto: grid, gridOf: mapPath, resample: resampleLabels, asMask: true)
                 let mask = LabelRegions(m.image.codes)
-                if m.resampled { resampling[key] = try Inputs.maskResampling(maskPath, after: mask) }
+                if m.resampled { resampling[key] = m.maskResampling(after: mask) }
+                Self.warnOfOverlap(mask.allVoxels, name: name, labels: labelImage, excluded: excluded)
                 return mask.allVoxels
             }
-            let muscle = try region(muscleLabel, muscleMask, key: "muscle_mask")
-            let bloodPool = try region(bloodPoolLabel, bloodPoolMask, key: "blood_pool_mask")
-            let normalLiver = try region(normalLiverLabel, normalLiverMask, key: "normal_liver_mask")
+            let muscle = try region(muscleLabel, muscleMask, key: "muscle_mask", name: "muscle")
+            let bloodPool = try region(bloodPoolLabel, bloodPoolMask, key: "blood_pool_mask", name: "blood-pool")
+            let normalLiver = try region(normalLiverLabel, normalLiverMask, key: "normal_liver_mask", name: "normal-liver")
 
             // References.
             var references = JSONObject()
@@ -119,10 +122,13 @@ struct Lesions: ParsableCommand {
             if let liverMean { references["normal_liver_dose_mean_gy"] = .number(liverMean) }
 
             // Lesions: every non-zero label but the reference labels.
-            let excluded = Set([muscleLabel, bloodPoolLabel, normalLiverLabel].compactMap { $0.flatMap(labelImage.code(ofLabel:)) })
             let lesionNames = try names.map { try Self.readNames($0) } ?? [:]
             let geometric = regions.counts
             let lesionLabels = regions.labels.filter { !excluded.contains($0) }
+            for code in lesionLabels {
+                RunWarnings.add(Plausibility.lesionLarge(label: labelImage.label(ofCode: code),
+                                                         volumeML: Double(geometric[code] ?? 0) * grid.voxelVolumeML))
+            }
 
             var doseBlocks: [Int32: JSONObject] = [:]
             var dvhRows: [(Int32, Double, Double)] = []
@@ -202,7 +208,7 @@ struct Lesions: ParsableCommand {
             var body: JSONObject = ["lesions": .array(rows.map { .object($0) }), "references": .object(references),
                                     "parameters": .object(parameters)]
             if resampleLabels { body["resampling"] = resampling.entries.isEmpty ? .null : .object(resampling) }
-            body["warnings"] = RunWarnings.report()
+            body["warnings"] = try RunWarnings.report()
 
             if let csv { try outputs.stage(text: CSV.table(rows), to: csv) }
             if let dvh {
@@ -227,6 +233,23 @@ struct Lesions: ParsableCommand {
                 "min_gy": empty ? .null : .float(Float(m.minGy)), "max_gy": empty ? .null : .float(Float(m.maxGy)),
                 "median_gy": .number(m.medianGy), "d": .object(d), "v_pct": .object(v),
                 "eud_gy": .number(m.eudGy ?? nil), "bed_gy": .number(m.bedGy)]
+    }
+
+    /// A `reference_overlap` warning when a reference mask's voxels carry lesion labels.
+    static func warnOfOverlap(_ mask: ArraySlice<Int>, name: String, labels: LabelImage, excluded: Set<Int32>) {
+        var shared = 0
+        var lesions = Set<Int32>()
+        labels.codes.withUnsafeBufferPointer { codes in
+            for i in mask {
+                let code = codes[i]
+                if code != 0 && !excluded.contains(code) {
+                    shared += 1
+                    lesions.insert(code)
+                }
+            }
+        }
+        RunWarnings.add(Plausibility.referenceOverlap(reference: name, referenceVoxels: mask.count,
+                                                      lesions: lesions.sorted().map(labels.label(ofCode:)), sharedVoxels: shared))
     }
 
     /// Most DVH rows one run writes (about 40 bytes each): a bin far finer than the doses

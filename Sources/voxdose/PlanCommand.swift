@@ -3,6 +3,7 @@ import Dosimetry
 import Foundation
 import PETQuant
 import Planning
+import Plausibility
 import Reporting
 import VoxelIO
 
@@ -92,7 +93,7 @@ struct Plan: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingFailures {
+        try runReportingFailures(common) {
             let outputs = try OutputFiles([out], inputs: [lesions, model])
             let responseModel = try model.map(ModelFile.read) ?? .arteMiso
             var warnings: [String] = []
@@ -130,6 +131,15 @@ struct Plan: ParsableCommand {
                     parameters["normal_liver_dose_reference_gy"] = .number(normalLiverDose?.base ?? table.normalLiverDoseGy)
                 }
             }
+            // Masses and volumes a computation uses (Docs/SAFETY.md, mass_implausible).
+            var figures: [Plausibility.PlanFigure] = []
+            if let m = lungMass?.base, (lungShunt?.base ?? 0) > 0 || partition { figures.append(.lungMassKg(m)) }
+            if partition, let tumourMass, let normalLiverMass {
+                figures += [.tumourMassKg(tumourMass.base), .normalLiverMassKg(normalLiverMass.base)]
+            }
+            if bsa, let tumourVolume, let liverVolume { figures += [.tumourVolumeML(tumourVolume.base), .liverVolumeML(liverVolume.base)] }
+            RunWarnings.add(Plausibility.massImplausible(figures))
+            if bsa, let weight, let height { RunWarnings.add(Plausibility.bodyImplausible(weightKg: weight.base, heightCm: height.base * 100)) }
             if partition, let tumourMass, let normalLiverMass, let tnr {
                 let r = PartitionModel(tumourMassKg: tumourMass.base, normalLiverMassKg: normalLiverMass.base,
                                        tumourToNormalRatio: tnr, limits: limits).result
@@ -156,7 +166,7 @@ struct Plan: ParsableCommand {
                 }
             }
             body["parameters"] = .object(parameters)
-            body["warnings"] = .array(warnings.map(JSONValue.string))
+            body["warnings"] = try RunWarnings.report(warnings)
             try outputs.finish(with: JSONObject.document(schema: "voxdose.plan/1", body).serialized(), to: out)
         }
     }

@@ -78,7 +78,7 @@ struct Response: ParsableCommand {
         let labelImage = labelFile.image
         let regions = LabelRegions(labelImage.codes)
         if labelFile.resampled {
-            for (key, value) in try Inputs.labelResampling(labelsPath, image: labelImage, after: regions) { point.resampling[key] = value }
+            for (key, value) in labelFile.labelResampling(after: regions) { point.resampling[key] = value }
         }
 
         /// The reference region at this time point: label K of this label image, or a mask.
@@ -88,9 +88,9 @@ struct Response: ParsableCommand {
                 return (voxels, "\(labelsPath) (label \(label))")
             }
             guard let maskPath else { return nil }
-            let m = try Inputs.labels(maskPath, onto: grid, gridOf: mapPath, resample: resampleLabels)
+            let m = try Inputs.labels(maskPath, onto: grid, gridOf: mapPath, resample: resampleLabels, asMask: true)
             let mask = LabelRegions(m.image.codes)
-            if m.resampled { point.resampling[key] = try Inputs.maskResampling(maskPath, after: mask) }
+            if m.resampled { point.resampling[key] = m.maskResampling(after: mask) }
             return (mask.allVoxels, maskPath)
         }
         func noFinite(_ reference: String, _ source: String) -> CommandFailure {
@@ -118,7 +118,7 @@ struct Response: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingFailures {
+        try runReportingFailures(common) {
             let outputs = try OutputFiles([out], inputs: [baseline, baselineLabels, followup, followupLabels, liverMask, baselineLiverMask,
                                                followupLiverMask, bloodPoolMask, baselineBloodPoolMask, followupBloodPoolMask])
             let before = try timePoint("baseline", map: baseline, labels: baselineLabels, frame: baselineFrame ?? frame,
@@ -171,7 +171,7 @@ struct Response: ParsableCommand {
                 ]
             }
 
-            let warningList = RunWarnings.report(warnings)
+            let warningList = try RunWarnings.report(warnings)
             let text: String
             switch format {
             case .csv:

@@ -37,7 +37,7 @@ struct Stats: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingFailures {
+        try runReportingFailures(common) {
             let outputs = try OutputFiles([out], inputs: [image, labels])
             common.progress("reading \(image)")
             let (_, volume) = try Inputs.read(image, frame: frame, workingSet: 3)
@@ -49,7 +49,7 @@ struct Stats: ParsableCommand {
                 values: (consume volume).voxels, labels: labelImage?.codes, voxelVolumeML: grid.voxelVolumeML,
                 percentiles: percentiles.entries.map(\.value))
             let rows = regions.map { row($0, labelOf: { labelImage!.label(ofCode: $0) }) }
-            let warnings = RunWarnings.report()
+            let warnings = try RunWarnings.report()
             let text: String
             switch format {
             case .json:

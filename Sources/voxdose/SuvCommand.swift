@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dosimetry
 import Foundation
+import Plausibility
 import PETQuant
 import Reporting
 import VoxelIO
@@ -48,7 +49,7 @@ struct Suv: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingFailures {
+        try runReportingFailures(common) {
             let outputs = try OutputFiles([out, summary], inputs: [pet, sidecar])
             let (file, volume) = try Inputs.read(pet, frame: frame, workingSet: 3.5)
             let meta = try sidecar.map { try PETSidecar(path: $0) }
@@ -70,6 +71,9 @@ struct Suv: ParsableCommand {
 
             // Decay of the injected activity to the image's reference time.
             let timing = try resolveTiming(meta, keysOf, halfLifeSeconds: halfLifeSeconds)
+            RunWarnings.add(Plausibility.decayIntervalLong(seconds: timing.elapsedSeconds, from: "injection", to: "image's reference time"))
+            let usesHeight = normalization != .bw
+            RunWarnings.add(Plausibility.bodyImplausible(weightKg: weightKg, heightCm: usesHeight ? heightM.map { $0 * 100 } : nil))
             let factor: StandardizedUptake.Factor
             do throws(StandardizedUptake.Failure) {
                 factor = try StandardizedUptake.factor(
@@ -113,7 +117,7 @@ struct Suv: ParsableCommand {
             body["decay_basis"] = .string(timing.basis)
             body["injection_time"] = .string(timing.injection)
             body["reference_time"] = .string(timing.reference)
-            body["warnings"] = RunWarnings.report()
+            body["warnings"] = try RunWarnings.report()
             try outputs.finish(with: JSONObject.document(schema: "voxdose.suv/1", body).serialized(), to: summary)
         }
     }
@@ -149,36 +153,13 @@ struct Suv: ParsableCommand {
         throw CommandFailure("\(pet): no half-life: RadionuclideHalfLife / TracerRadionuclide not found \(keysOf); give --nuclide or --half-life")
     }
 
-    /// --injected-activity, or the sidecar's InjectedRadioactivity (with its units) and
-    /// RadionuclideTotalDose (Bq), which must agree within 1 %.
+    /// --injected-activity, or the sidecar's (``PETSidecar/administeredActivityBq(option:)``).
     private func resolveInjectedActivity(_ meta: PETSidecar?, _ keysOf: String) throws -> Double {
         if let bq = injectedActivity?.base { return bq }
-        var injected: Double?
-        if let meta, let value = try meta.number("InjectedRadioactivity") {
-            let unitKey = meta.has("InjectedRadioactivityUnits") ? "InjectedRadioactivityUnits" : "InjectedRadioactivityUnit"
-            guard let unit = meta.string(unitKey) else {
-                throw CommandFailure("\(meta.path): InjectedRadioactivity has no InjectedRadioactivityUnits; give --injected-activity")
-            }
-            guard let perUnit = Quantity.parse("1 " + unit, as: .activity) else {
-                throw CommandFailure("\(meta.path): InjectedRadioactivityUnits \"\(unit)\" is not an activity unit; give --injected-activity")
-            }
-            if unit.lowercased() == "mbq" && value > 1e5 {
-                throw CommandFailure("\(meta.path): InjectedRadioactivity is \(value) MBq, likely Bq labelled as MBq; give --injected-activity")
-            }
-            injected = value * perUnit
-        }
-        let total = try meta?.number("RadionuclideTotalDose")
-        switch (injected, total) {
-        case let (a?, b?):
-            guard abs(a - b) <= 0.01 * max(a, b) else {
-                throw CommandFailure("\(meta!.path): InjectedRadioactivity (\(a) Bq) and RadionuclideTotalDose (\(b) Bq) differ by more than 1 %; give --injected-activity")
-            }
-            return a
-        case let (a?, nil): return a
-        case let (nil, b?): return b
-        case (nil, nil):
+        guard let bq = try meta?.administeredActivityBq(option: "--injected-activity") else {
             throw CommandFailure("\(pet): no injected activity: InjectedRadioactivity / RadionuclideTotalDose not found \(keysOf); give --injected-activity")
         }
+        return bq
     }
 
     struct Timing { var elapsedSeconds: Double; var basis: String; var injection: String?; var reference: String? }

@@ -19,7 +19,8 @@ import Testing
             if run.status == 1 {
                 #expect(run.stderr.hasPrefix("error: ") && run.stderr.split(separator: "\n").count == 1, "\(args): \(run.stderr)")
             } else {
-                #expect(run.stderr.isEmpty, "\(args): \(run.stderr)")
+                // Success: at most coded warnings (a fuzzed volume is rarely a plausible patient).
+                #expect(run.stderr.split(separator: "\n").allSatisfy { $0.hasPrefix("warning: ") }, "\(args): \(run.stderr)")
             }
         }
     }

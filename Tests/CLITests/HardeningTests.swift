@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -131,7 +132,7 @@ private func pair(in ws: Workspace) throws -> String {
     func bigPET(_ ws: Workspace) throws -> String {
         let grid = Grid(dims: [256, 256, 128])
         var values = [Float](repeating: 0, count: grid.voxelCount)
-        var rng = SplitMix64Local(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for i in values.indices { values[i] = Float(rng.next() % 100_000) }
         return try ws.volume("pet.nii", grid, values)
     }
@@ -207,19 +208,6 @@ private func pair(in ws: Workspace) throws -> String {
         let run = voxdose(["dose", small, "--out", out.path("other.nii"), "--no-decay-correction"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(out.listing == ["other.nii"], "\(out.listing)")
-    }
-}
-
-/// SplitMix64, local to this file (the CLI tests do not link TestSupport's).
-struct SplitMix64Local {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
