@@ -57,7 +57,8 @@ enum LibNIfTI {
     /// no scaling, in this machine's byte order, for a single `.nii` file with data at
     /// `vox_offset` (returned). NIfTI-1 unless a dimension exceeds its int16 limit.
     static func singleFileHeader(reference: NIfTIHeader, dimensions: SIMD3<Int>, datatype: NIfTIDatatype,
-                                 description: String, intentIsLabel: Bool) -> (bytes: [UInt8], voxOffset: Int)? {
+                                 description: String, intentIsLabel: Bool, kind: MapKind? = nil,
+                                 calibrationMax: Float = 0) -> (bytes: [UInt8], voxOffset: Int)? {
         // Let libnifti read the reference header in its own byte order, then edit its image.
         guard let image = Image(headerBytes: reference.rawBytes) else { return nil }
         let nim = image.pointer
@@ -76,10 +77,13 @@ enum LibNIfTI {
         nim.pointee.scl_slope = 1
         nim.pointee.scl_inter = 0
         nim.pointee.cal_min = 0
-        nim.pointee.cal_max = 0
+        nim.pointee.cal_max = kind == nil ? 0 : Double(calibrationMax)
         nim.pointee.intent_code = intentIsLabel ? Int32(NIFTI_INTENT_LABEL) : Int32(NIFTI_INTENT_NONE)
         nim.pointee.intent_p1 = 0; nim.pointee.intent_p2 = 0; nim.pointee.intent_p3 = 0
-        withUnsafeMutableBytes(of: &nim.pointee.intent_name) { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
+        withUnsafeMutableBytes(of: &nim.pointee.intent_name) { raw in
+            _ = raw.initializeMemory(as: UInt8.self, repeating: 0)
+            for (i, byte) in (kind?.rawValue ?? "").utf8.prefix(15).enumerated() { raw[i] = byte }
+        }
         withUnsafeMutableBytes(of: &nim.pointee.descrip) { raw in
             _ = raw.initializeMemory(as: UInt8.self, repeating: 0)
             for (i, byte) in description.utf8.prefix(79).enumerated() { raw[i] = byte }

@@ -33,6 +33,8 @@ public struct NIfTIHeader: Sendable {
     public var sformCode: Int
     public var xyztUnits: Int
     public var description: String
+    /// `intent_name` as stored (16 bytes at most).
+    public var intentName: String = ""
     /// Magic "n+1"/"n+2": header and data in one file; "ni1"/"ni2": a .hdr/.img pair.
     public var isSingleFile: Bool
     /// The raw header bytes (348 or 540), in the file's byte order.
@@ -62,6 +64,9 @@ public struct NIfTIHeader: Sendable {
 
     /// Number of 3-D frames: the product of dim[4…], 1 for 3-D (and 2-D/1-D) images.
     public var frameCount: Int { dim.count > 3 ? dim[3...].reduce(1, *) : 1 }
+
+    /// The kind of map VoxDose wrote into `intent_name`, or nil (another tool's image).
+    public var mapKind: MapKind? { MapKind(rawValue: intentName) }
 
     /// Voxels of one 3-D frame.
     public var voxelsPerFrame: Int { spatialDimensions.x * spatialDimensions.y * spatialDimensions.z }
@@ -221,6 +226,7 @@ extension NIfTIHeader {
             sformCode: fields.integerCode(layout.sformCode, format: format),
             xyztUnits: format == .nifti1 ? Int(bytes[layout.xyztUnits]) : Int(fields.int32(layout.xyztUnits)),
             description: description, isSingleFile: isSingleFile, rawBytes: Array(bytes[0..<size]))
+        header.intentName = String(decoding: bytes[layout.intentName..<(layout.intentName + 16)].prefix { $0 != 0 }, as: UTF8.self)
 
         // Orientation: the source that will be used must be finite.
         switch header.affineSource {
@@ -248,14 +254,14 @@ extension NIfTIHeader {
 /// Byte offsets of the header fields (nifti1.h, nifti2.h).
 struct FieldLayout {
     var dim, datatype, pixdim, voxOffset, sclSlope, sclInter, xyztUnits, descrip: Int
-    var qformCode, sformCode, quaternB, srowX, magic: Int
+    var qformCode, sformCode, quaternB, srowX, magic, intentName: Int
 
     static let nifti1 = FieldLayout(dim: 40, datatype: 70, pixdim: 76, voxOffset: 108, sclSlope: 112,
                                     sclInter: 116, xyztUnits: 123, descrip: 148, qformCode: 252,
-                                    sformCode: 254, quaternB: 256, srowX: 280, magic: 344)
+                                    sformCode: 254, quaternB: 256, srowX: 280, magic: 344, intentName: 328)
     static let nifti2 = FieldLayout(dim: 16, datatype: 12, pixdim: 104, voxOffset: 168, sclSlope: 176,
                                     sclInter: 184, xyztUnits: 500, descrip: 240, qformCode: 344,
-                                    sformCode: 348, quaternB: 352, srowX: 400, magic: 4)
+                                    sformCode: 348, quaternB: 352, srowX: 400, magic: 4, intentName: 508)
 }
 
 /// Reads fixed-width fields from raw header bytes in a given byte order.

@@ -13,13 +13,16 @@ public enum NIfTIWriter {
     ///   - voxels: in NIfTI order, `reference.spatialDimensions` of them.
     ///   - reference: the header whose orientation the output keeps.
     ///   - description: the header's `descrip` (79 bytes at most are kept).
+    ///   - kind: what the map holds, written to `intent_name`, with `cal_min` 0 and `cal_max`
+    ///     the largest finite value (nil: no kind, no display range).
     ///   - outputs: the command's output set to stage the file in (committed with the others);
     ///     nil writes it on its own, atomically.
     public static func write(_ voxels: [Float], to path: String, reference: NIfTIHeader, description: String,
-                             in outputs: OutputFiles? = nil) throws {
+                             kind: MapKind? = nil, in outputs: OutputFiles? = nil) throws {
+        let largest = kind == nil ? 0 : Reductions.finiteSummary(voxels).max
         try voxels.withUnsafeBytes { data in
             try write(data, datatype: .float32, count: voxels.count, to: path, reference: reference,
-                      description: description, intentIsLabel: false, in: outputs)
+                      description: description, intentIsLabel: false, kind: kind, calibrationMax: largest.isFinite ? largest : 0, in: outputs)
         }
     }
 
@@ -43,14 +46,14 @@ public enum NIfTIWriter {
 
     private static func write(_ data: UnsafeRawBufferPointer, datatype: NIfTIDatatype, count: Int, to path: String,
                               reference: NIfTIHeader, description: String, intentIsLabel: Bool,
-                              in outputs: OutputFiles? = nil) throws {
+                              kind: MapKind? = nil, calibrationMax: Float = 0, in outputs: OutputFiles? = nil) throws {
         let dims = reference.spatialDimensions
         guard count == dims.x * dims.y * dims.z else {
             throw VoxelIOError(path, "internal: \(count) voxels do not fill the reference grid \(dims)")
         }
         guard let (headerBytes, voxOffset) = LibNIfTI.singleFileHeader(
             reference: reference, dimensions: dims, datatype: datatype,
-            description: description, intentIsLabel: intentIsLabel) else {
+            description: description, intentIsLabel: intentIsLabel, kind: kind, calibrationMax: calibrationMax) else {
             throw VoxelIOError(path, "libnifti could not build a header for this volume")
         }
         let prefix = headerBytes + [UInt8](repeating: 0, count: voxOffset - headerBytes.count)

@@ -7,6 +7,13 @@ import VoxelIO
 protocol QuantityKind {
     static var dimension: Quantity.Dimension { get }
     static var bareUnit: String? { get }
+    /// Activities and masses must carry their unit (CONTRACT.md guard rails): `1800` meant as
+    /// MBq but read as GBq, or `200` meant as grams, is the commonest slip.
+    static var requiresUnit: Bool { get }
+}
+
+extension QuantityKind {
+    static var requiresUnit: Bool { false }
 }
 
 /// An option value with an optional unit (`1.8GBq`, `48mCi`, `64.05h`, `8%`), held in the
@@ -15,6 +22,7 @@ protocol QuantityKind {
 struct QuantityArgument<Kind: QuantityKind>: ExpressibleByArgument {
     var base: Double
     init?(argument: String) {
+        if Kind.requiresUnit && Double(argument.trimmingCharacters(in: .whitespaces)) != nil { return nil }  // a bare number
         guard let value = Quantity.parse(argument, as: Kind.dimension, bareUnit: Kind.bareUnit), value.isFinite else { return nil }
         base = value
     }
@@ -27,7 +35,7 @@ struct QuantityArgument<Kind: QuantityKind>: ExpressibleByArgument {
 }
 
 enum ActivityGBq: QuantityKind {
-    static let dimension = Quantity.Dimension.activity, bareUnit: String? = "gbq"
+    static let dimension = Quantity.Dimension.activity, bareUnit: String? = "gbq", requiresUnit = true
 }
 enum DurationHours: QuantityKind {
     static let dimension = Quantity.Dimension.time, bareUnit: String? = "h"
@@ -83,11 +91,8 @@ struct LabelValues: ExpressibleByArgument {
     }
 }
 
-enum ActivityMBq: QuantityKind {
-    static let dimension = Quantity.Dimension.activity, bareUnit: String? = "mbq"
-}
 enum MassKg: QuantityKind {
-    static let dimension = Quantity.Dimension.mass, bareUnit: String? = nil
+    static let dimension = Quantity.Dimension.mass, bareUnit: String? = nil, requiresUnit = true
 }
 enum LengthCm: QuantityKind {
     static let dimension = Quantity.Dimension.length, bareUnit: String? = "cm"

@@ -73,6 +73,36 @@ enum RunWarnings {
     }
 }
 
+/// What a command expects a map to be, judged by the kind VoxDose writes into `intent_name`
+/// (CONTRACT.md guard rails); maps from other tools carry no kind and are not judged.
+enum ExpectedMap {
+    /// An activity image (the PET of `dose` or `suv`): no VoxDose map kind.
+    case pet
+    case dose
+    /// An SUV or SUL map.
+    case uptake
+    case any
+
+    func accepts(_ kind: MapKind?) -> Bool {
+        guard let kind else { return true }
+        switch self {
+        case .pet: return false
+        case .dose: return kind == .doseGy
+        case .uptake: return kind.isUptake
+        case .any: return true
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .pet: return "a PET activity image"
+        case .dose: return "a dose map (dose_gy)"
+        case .uptake: return "an SUV map (suv_bw, sul_james, sul_janma or suv_bsa)"
+        case .any: return "any map"
+        }
+    }
+}
+
 /// Opening images and labels the same way in every command (CONTRACT.md conventions).
 enum Inputs {
     /// Opens a NIfTI file, noting a pixdim that disagrees with the affine in use (the affine
@@ -91,8 +121,12 @@ enum Inputs {
     /// - Parameter workingSet: the command's peak memory from here on, in Float32 copies of
     ///   the frame (measured under `ulimit -v`; Docs/SAFETY.md): under an address-space
     ///   limit that cannot hold it the command stops here with a clear error, not an abort later.
-    static func read(_ path: String, frame: Int?, workingSet: Double) throws -> (file: NIfTIFile, volume: ScalarVolume) {
+    static func read(_ path: String, frame: Int?, workingSet: Double,
+                     expecting expected: ExpectedMap) throws -> (file: NIfTIFile, volume: ScalarVolume) {
         let file = try open(path)
+        if let kind = file.header.mapKind, !expected.accepts(kind) {
+            throw CommandFailure("\(path): its intent_name is \(kind.rawValue) (a map VoxDose wrote), but \(expected.name) is expected here")
+        }
         let frames = file.header.frameCount
         if frame == nil && frames > 1 {
             throw CommandFailure("\(path): is 4-D with \(frames) frames: choose one with --frame N (0…\(frames - 1))")

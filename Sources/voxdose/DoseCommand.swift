@@ -33,11 +33,11 @@ struct Dose: ParsableCommand {
     var decayHours: QuantityArgument<DurationHours>?
     @Flag(help: "The image is already at implantation time.") var noDecayCorrection = false
     @Option(help: "BIDS-PET or dcm2niix JSON sidecar of the PET.") var sidecar: String?
-    @Option(help: "Administered activity to calibrate to (bare number: GBq).") var calibrateActivity: QuantityArgument<ActivityGBq>?
+    @Option(help: "Administered activity to calibrate to, with its unit: 1.8GBq, 1800MBq, 48mCi.") var calibrateActivity: QuantityArgument<ActivityGBq>?
     @Option(help: "Mask (non-zero voxels) whose activity must equal the net administered activity.") var calibrationMask: String?
     @Option(help: "Lung shunt fraction for calibration (0.08 or 8%).") var lungShunt: QuantityArgument<Fraction>?
-    @Option(help: "Residual activity left in the vial and lines, with its unit (0.05GBq).") var residual: QuantityArgument<ActivityGBq>?
-    @Option(help: "Administered activity, with its unit (1.8GBq): the image's activity is checked against it (activity_mismatch).")
+    @Option(help: "Residual activity left in the vial and lines, with its unit: 1.8GBq, 1800MBq, 48mCi.") var residual: QuantityArgument<ActivityGBq>?
+    @Option(help: "Administered activity, with its unit: 1.8GBq, 1800MBq, 48mCi (the image's activity is checked against it: activity_mismatch).")
     var administeredActivity: QuantityArgument<ActivityGBq>?
     @Option(help: "Label image: adds per-label dose statistics to the summary.") var labels: String?
     @Flag(help: "Map a label image or mask on another grid to the PET grid (nearest neighbour).") var resampleLabels = false
@@ -123,7 +123,7 @@ struct Dose: ParsableCommand {
             let outputs = try OutputFiles([out, summary], inputs: [pet, sidecar, densityMap, calibrationMask, labels])
             var warnings: [String] = []
             common.progress("reading \(pet)")
-            let (file, volume) = try Inputs.read(pet, frame: frame, workingSet: 4.2)
+            let (file, volume) = try Inputs.read(pet, frame: frame, workingSet: 4.2, expecting: .pet)
             let grid = volume.geometry
             let meta = try sidecar.map { try PETSidecar(path: $0) }
 
@@ -204,7 +204,7 @@ struct Dose: ParsableCommand {
                                   decaySeconds: decay.elapsedHours.map { $0 * 3600 }, sidecar: meta)
             common.progress("writing \(out)")
             try NIfTIWriter.write(result.doseGy, to: out, reference: file.header,
-                                  description: "VoxDose 90Y absorbed dose Gy (\(method.rawValue.uppercased()))", in: outputs)
+                                  description: "VoxDose 90Y absorbed dose Gy (\(method.rawValue.uppercased()))", kind: .doseGy, in: outputs)
 
             var body: JSONObject = [
                 "method": .string(method.rawValue),

@@ -37,7 +37,7 @@ struct Lesions: ParsableCommand {
     @Option(help: "BED repair half-time (bare number: hours).") var bedRepairHalfTime = QuantityArgument<DurationHours>(argument: "1.5")!
     @Option(help: "90Y half-life for BED (bare number: hours).") var halfLife = QuantityArgument<DurationHours>(argument: "64.05")!
     @Option(help: "SUVpeak sphere radius (bare number: mm).") var suvpeakRadius = QuantityArgument<LengthMM>(argument: "6.204")!
-    @Option(help: "Activity in the dose map's field of view (bare number: GBq).") var activity: QuantityArgument<ActivityGBq>?
+    @Option(help: "Activity in the dose map's field of view, with its unit: 1.8GBq, 1800MBq, 48mCi.") var activity: QuantityArgument<ActivityGBq>?
     @Option(help: "DVH bin width (bare number: Gy).") var dvhBin: QuantityArgument<DoseGray> = QuantityArgument(argument: "1")!
     @Option(help: "Write the cumulative DVH CSV here.") var dvh: String?
     @Option(help: "Write the table as CSV here.") var csv: String?
@@ -74,8 +74,8 @@ struct Lesions: ParsableCommand {
                                                                     normalLiverMask, names, densityMap])
 
             // Maps, on one grid.
-            let doseVolume = try dose.map { try Inputs.read($0, frame: nil, workingSet: 4.5).volume }
-            let suvVolume = try suv.map { try Inputs.read($0, frame: nil, workingSet: 3.5).volume }
+            let doseVolume = try dose.map { try Inputs.read($0, frame: nil, workingSet: 4.5, expecting: .dose).volume }
+            let suvVolume = try suv.map { try Inputs.read($0, frame: nil, workingSet: 3.5, expecting: .uptake).volume }
             let grid = (doseVolume ?? suvVolume)!.geometry
             if let d = doseVolume, let s = suvVolume, !d.geometry.isSameGrid(as: s.geometry) {
                 throw CommandFailure("\(suv!): SUV map grid differs from the dose map grid of \(dose!) "

@@ -71,7 +71,7 @@ struct Response: ParsableCommand {
     private func timePoint(_ name: String, map mapPath: String, labels labelsPath: String, frame: Int?,
                            liverMask: String?, bloodPoolMask: String?) throws -> TimePoint {
         common.progress("reading the \(name) map \(mapPath)")
-        let map = try Inputs.read(mapPath, frame: frame, workingSet: 3.5).volume
+        let map = try Inputs.read(mapPath, frame: frame, workingSet: 3.5, expecting: .uptake).volume
         let grid = map.geometry
         var point = TimePoint(name: name, labelsPath: labelsPath)
         let labelFile = try Inputs.labels(labelsPath, onto: grid, gridOf: mapPath, resample: resampleLabels)

@@ -40,7 +40,7 @@ struct Stats: ParsableCommand {
         try runReportingFailures(common) {
             let outputs = try OutputFiles([out], inputs: [image, labels])
             common.progress("reading \(image)")
-            let (_, volume) = try Inputs.read(image, frame: frame, workingSet: 3)
+            let (_, volume) = try Inputs.read(image, frame: frame, workingSet: 3, expecting: .any)
             let grid = volume.geometry
             let labelImage = try labels.map {
                 try Inputs.labels($0, onto: grid, gridOf: image, resample: resampleLabels).image

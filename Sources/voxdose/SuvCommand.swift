@@ -8,7 +8,17 @@ import VoxelIO
 import VoxelKernels
 
 extension BodyMetrics.Sex: ExpressibleByArgument {}
-extension StandardizedUptake.Normalization: ExpressibleByArgument {}
+extension StandardizedUptake.Normalization: ExpressibleByArgument {
+    /// The kind written into the map's `intent_name`.
+    var mapKind: MapKind {
+        switch self {
+        case .bw: return .suvBodyWeight
+        case .lbmJames: return .sulJames
+        case .lbmJanmahasatian: return .sulJanmahasatian
+        case .bsa: return .suvBodySurfaceArea
+        }
+    }
+}
 
 /// `voxdose suv PET --out SUV`: an SUV map and the summary `voxdose.suv/1` (CONTRACT.md).
 struct Suv: ParsableCommand {
@@ -20,11 +30,11 @@ struct Suv: ParsableCommand {
     @Argument(help: "PET image, activity concentration.") var pet: String
     @Option(help: "Output SUV map (.nii or .nii.gz), Float32 on the PET grid.") var out: String
     @Option(help: "BIDS-PET or dcm2niix JSON sidecar.") var sidecar: String?
-    @Option(help: "Injected activity (bare number: MBq).") var injectedActivity: QuantityArgument<ActivityMBq>?
+    @Option(help: "Injected activity, with its unit: 1.8GBq, 1800MBq, 48mCi.") var injectedActivity: QuantityArgument<ActivityGBq>?
     @Option(help: "Injection date-time (ISO 8601).") var injectionTime: DateTimeArgument?
     @Option(help: "Date-time the image values refer to (its decay-correction reference, usually scan start).")
     var referenceTime: DateTimeArgument?
-    @Option(help: "Body weight (bare number: kg).") var weight: QuantityArgument<MassKg>?
+    @Option(help: "Body weight, with its unit: 70kg, 154lb, 1300g.") var weight: QuantityArgument<MassKg>?
     @Option(help: "Height (bare number: cm).") var height: QuantityArgument<LengthCm>?
     @Option(help: "male or female (for lean body mass).") var sex: BodyMetrics.Sex?
     @Option(help: "F18, Ga68, C11, Zr89, Tc99m, Lu177 or Y90.") var nuclide: String?
@@ -51,7 +61,7 @@ struct Suv: ParsableCommand {
     func run() throws {
         try runReportingFailures(common) {
             let outputs = try OutputFiles([out, summary], inputs: [pet, sidecar])
-            let (file, volume) = try Inputs.read(pet, frame: frame, workingSet: 3.5)
+            let (file, volume) = try Inputs.read(pet, frame: frame, workingSet: 3.5, expecting: .pet)
             let meta = try sidecar.map { try PETSidecar(path: $0) }
             let keysOf = sidecar.map { "in \($0)" } ?? "(no --sidecar)"
 
@@ -95,7 +105,7 @@ struct Suv: ParsableCommand {
                 throw overflowRefusal(sidecar: sidecar)
             }
             try NIfTIWriter.write(suv, to: out, reference: file.header,
-                                  description: "VoxDose SUV (\(normalization.rawValue)) \(factor.unit)", in: outputs)
+                                  description: "VoxDose SUV (\(normalization.rawValue)) \(factor.unit)", kind: normalization.mapKind, in: outputs)
 
             var body: JSONObject = [
                 "normalization": .string(normalization.rawValue),

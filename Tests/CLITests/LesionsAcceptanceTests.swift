@@ -108,14 +108,14 @@ import TestSupport
         #expect(noneParams.keys.contains("activity_gbq") && noneParams["activity_gbq"] is NSNull,
                 "without --activity: \(String(describing: noneParams["activity_gbq"]))")
 
-        for (given, gbq) in [("1.8GBq", 1.8), ("1800MBq", 1.8), ("48.65mCi", 48.65 * 0.037), ("1.8", 1.8),
+        for (given, gbq) in [("1.8GBq", 1.8), ("1800MBq", 1.8), ("48.65mCi", 48.65 * 0.037),
                              ("1.8 GBq", 1.8), ("10mCi", 0.37), ("370MBq", 0.37)] {
             let r = voxdose(base + ["--activity", given])
             #expect(r.status == 0, "--activity \(given): \(r.stderr)")
             let value = (r.json["parameters"] as? [String: Any])?["activity_gbq"]
             #expect(close(value, gbq, rel: 1e-9), "--activity \(given): activity_gbq \(String(describing: value)), expected \(gbq)")
         }
-        for bad in ["1.8furlongs", "abc", "1.8GB", "GBq", "", "1.8.2GBq"] {
+        for bad in ["1.8furlongs", "abc", "1.8GB", "GBq", "", "1.8.2GBq", "1.8", "530"] {  // a bare number needs its unit
             let r = voxdose(base + ["--activity", bad])
             #expect(r.status == 64, "--activity '\(bad)': status \(r.status), stderr \(r.stderr)")
             #expect(r.json["lesions"] == nil, "--activity '\(bad)' printed a table")

@@ -274,8 +274,8 @@ private func x(_ dmean: Double, hypoxic: Bool) -> [String: Double] {
             let runs = [
                 try plan([table]),
                 try plan([table, "--lung-shunt", "0.05"]),
-                try plan(["--partition", "--tumour-mass", "0.2", "--normal-liver-mass", "1.3", "--tnr", "3", "--lung-shunt", "0.08"]),
-                try plan(["--bsa", "--weight", "70", "--height", "175", "--tumour-volume", "300", "--liver-volume", "1500",
+                try plan(["--partition", "--tumour-mass", "0.2kg", "--normal-liver-mass", "1.3kg", "--tnr", "3", "--lung-shunt", "0.08"]),
+                try plan(["--bsa", "--weight", "70kg", "--height", "175", "--tumour-volume", "300", "--liver-volume", "1500",
                           "--lung-shunt", "0.05"]),
             ]
             for r in runs {
@@ -364,8 +364,8 @@ private func x(_ dmean: Double, hypoxic: Bool) -> [String: Double] {
                 [table, "--lung-shunt", "0.05", "--activity", "two"],
                 [table, "--lung-shunt", "0.05", "--lung-mass", "heavy"],
                 [table, "--microspheres", "ceramic", "--lung-shunt", "0.05"],
-                ["--partition", "--tumour-mass", "0.2", "--normal-liver-mass", "1.3", "--tnr", "x", "--lung-shunt", "0.08"],
-                ["--bsa", "--weight", "70", "--height", "tall", "--tumour-volume", "300", "--liver-volume", "1500", "--lung-shunt", "0.05"],
+                ["--partition", "--tumour-mass", "0.2kg", "--normal-liver-mass", "1.3kg", "--tnr", "x", "--lung-shunt", "0.08"],
+                ["--bsa", "--weight", "70kg", "--height", "tall", "--tumour-volume", "300", "--liver-volume", "1500", "--lung-shunt", "0.05"],
                 // Out of range: negative masses, limits, activities (written with `=` so that the value is
                 // not read as an option).
                 [table, "--lung-shunt", "0.05", "--lung-mass=-1"],
@@ -374,7 +374,7 @@ private func x(_ dmean: Double, hypoxic: Bool) -> [String: Double] {
                 [table, "--lung-shunt", "0.05", "--activity=-2"],
                 [table, "--lung-shunt", "0.05", "--normal-liver-dose=-3"],
                 [table, "--lung-shunt=-0.1"],
-                ["--partition", "--tumour-mass=-0.2", "--normal-liver-mass", "1.3", "--tnr", "3", "--lung-shunt", "0.08"],
+                ["--partition", "--tumour-mass=-0.2", "--normal-liver-mass", "1.3kg", "--tnr", "3", "--lung-shunt", "0.08"],
                 ["--bsa", "--weight=-70", "--height", "175", "--tumour-volume", "300", "--liver-volume", "1500", "--lung-shunt", "0.05"],
             ]
             for args in cases { expectUsageError(ws, args) }
@@ -402,7 +402,7 @@ private func x(_ dmean: Double, hypoxic: Bool) -> [String: Double] {
             ]
             for (n, t) in tables.enumerated() {
                 let table = try ws.json("t\(n).json", t)
-                for extra in [[], ["--lung-shunt", "0"], ["--lung-shunt", "0.1", "--activity", "2", "--normal-liver-dose", "0"],
+                for extra in [[], ["--lung-shunt", "0"], ["--lung-shunt", "0.1", "--activity", "2GBq", "--normal-liver-dose", "0"],
                               ["--lung-shunt", "0.1", "--target-response", "0.999999"]] {
                     let run = voxdose(["plan", table] + extra)
                     #expect([0, 1, 64].contains(run.status), "table \(n) \(extra): exit \(run.status), stderr \(run.stderr.prefix(300))")
@@ -904,7 +904,7 @@ private func x(_ dmean: Double, hypoxic: Bool) -> [String: Double] {
             // --lung-limit 20 --lung-mass 1.5kg: 20·1.5/(49.67·0.1) = 6.039863 GBq (the same bound by another
             // route), still below lesion 2's 6.540327: the lung binds, at a lung dose of 20 Gy.
             let bound = 20 * 1.5 / (ldmK * f)
-            for mass in ["1.5", "1.5kg"] {
+            for mass in ["1500g", "1.5kg"] {
                 let m = try plan([table, "--model", model, "--lung-shunt", "0.1", "--lung-limit", "20", "--lung-mass", mass])
                 Self.check(m, activity: bound, max: bound, binding: "lung", a0: a0, dnl0: dnl0, lsf: f, lungMass: 1.5,
                            context: "--lung-limit 20 --lung-mass \(mass)")
@@ -957,7 +957,7 @@ private func x(_ dmean: Double, hypoxic: Bool) -> [String: Double] {
             // A0 = 3.7 GBq (= 100 mCi = 3700 MBq), D_NL0 from the table 20 Gy, F 0.05, --targets 1,3:
             // 109.65736·3.7/(100·0.95) = 4.270865 GBq; normal liver 40·3.7/(20·0.95) = 7.789474 GBq.
             let a0 = 3.7
-            for activity in ["3.7", "3.7GBq", "3.7 GBq", "3700MBq", "100mCi"] {
+            for activity in ["3.7GBq", "3.7 GBq", "3700MBq", "100mCi"] {
                 let r = try plan([table, "--model", model, "--lung-shunt", "0.05", "--targets", "1,3", "--activity", activity])
                 Self.check(r, activity: activityFor(needed: Self.needed(1), dmean: 100, a0: a0, lsf: 0.05),
                            max: 40 * a0 / (20 * 0.95), binding: "target", a0: a0, dnl0: 20, lsf: 0.05, context: "--activity \(activity)")
@@ -986,8 +986,8 @@ private func x(_ dmean: Double, hypoxic: Bool) -> [String: Double] {
             #expect(both.stderr.contains("--activity") || both.stderr.contains("--normal-liver-dose"), "names an option: \(both.stderr)")
             // Supplied by the options, the results equal the complete table's.
             let full = try plan([try ws.json("full.json", lesionTable(Self.rows)), "--model", model, "--lung-shunt", "0.05"])
-            for (t, extra) in [(noA0, ["--activity", "2"]), (noA0Key, ["--activity", "2GBq"]), (noDNL, ["--normal-liver-dose", "20"]),
-                               (neither, ["--activity", "2", "--normal-liver-dose", "20"])] {
+            for (t, extra) in [(noA0, ["--activity", "2GBq"]), (noA0Key, ["--activity", "2GBq"]), (noDNL, ["--normal-liver-dose", "20"]),
+                               (neither, ["--activity", "2GBq", "--normal-liver-dose", "20"])] {
                 let r = try plan([t, "--model", model, "--lung-shunt", "0.05"] + extra)
                 #expect(difference(r.prescription, full.prescription) == nil, "\(extra): \(difference(r.prescription, full.prescription) ?? "")")
             }
@@ -997,7 +997,7 @@ private func x(_ dmean: Double, hypoxic: Bool) -> [String: Double] {
         }
 
         /// The other prescription options without `--lung-shunt` are an error naming `--lung-shunt`.
-        @Test(arguments: [["--activity", "2"], ["--normal-liver-dose", "20"], ["--lung-mass", "1kg"], ["--lung-limit", "30"],
+        @Test(arguments: [["--activity", "2GBq"], ["--normal-liver-dose", "20"], ["--lung-mass", "1kg"], ["--lung-limit", "30"],
                           ["--normal-liver-limit", "40"], ["--targets", "1,3"]])
         func otherOptionsNeedLungShunt(option: [String]) throws {
             let ws = Workspace()
@@ -1049,7 +1049,7 @@ private func x(_ dmean: Double, hypoxic: Bool) -> [String: Double] {
     // MARK: Classic models
 
     @Suite struct Partition {
-        static let reference = ["--partition", "--tumour-mass", "0.2", "--normal-liver-mass", "1.3", "--tnr", "3"]
+        static let reference = ["--partition", "--tumour-mass", "0.2kg", "--normal-liver-mass", "1.3kg", "--tnr", "3"]
 
         /// REFERENCE §4: M_T 0.2, M_N 1.3, TNR 3, LSF 0.08, D_N 40 Gy → A = 1.663 GBq, D_T = 120 Gy, D_L = 6.61 Gy.
         @Test func referenceCase() throws {
@@ -1088,8 +1088,8 @@ private func x(_ dmean: Double, hypoxic: Bool) -> [String: Double] {
         /// lung 30·1/(49.67·0.2) = 3.019932 GBq: the lung binds. D_N = 49.67·3.019932·0.8/3.1 = 38.7097 Gy,
         /// D_T = 116.129 Gy, D_L = 30 Gy. With --lung-mass 0.8kg: 30·0.8/9.934 = 2.415945 GBq.
         @Test func lungBound() throws {
-            let base = ["--partition", "--tumour-mass", "0.2", "--normal-liver-mass", "2.5", "--tnr", "3", "--lung-shunt", "0.2"]
-            for (extra, mass) in [([String](), 1.0), (["--lung-mass", "0.8kg"], 0.8), (["--lung-mass", "0.8"], 0.8)] {
+            let base = ["--partition", "--tumour-mass", "0.2kg", "--normal-liver-mass", "2.5kg", "--tnr", "3", "--lung-shunt", "0.2"]
+            for (extra, mass) in [([String](), 1.0), (["--lung-mass", "0.8kg"], 0.8), (["--lung-mass", "0.8kg"], 0.8)] {
                 let r = try plan(base + extra)
                 let p = r.doc["partition"] as? [String: Any]
                 let a = 30 * mass / (ldmK * 0.2)
@@ -1107,7 +1107,7 @@ private func x(_ dmean: Double, hypoxic: Bool) -> [String: Double] {
             expectNum(p, "activity_gbq", 40 * 3.1 / (ldmK * 0.8), rel: 1e-6, "--lung-limit 50")
             #expect(p?["binding_constraint"] as? String == "normal_liver")
             // --lung-shunt 0: no lung bound, lung dose 0.
-            let zero = try plan(["--partition", "--tumour-mass", "0.2", "--normal-liver-mass", "1.3", "--tnr", "3", "--lung-shunt", "0"])
+            let zero = try plan(["--partition", "--tumour-mass", "0.2kg", "--normal-liver-mass", "1.3kg", "--tnr", "3", "--lung-shunt", "0"])
             let z = zero.doc["partition"] as? [String: Any]
             expectNum(z, "activity_gbq", 40 * 1.9 / ldmK, rel: 1e-6, "LSF 0")
             expectNum(z, "lung_dose_gy", 0, abs: 1e-12, "LSF 0")
@@ -1127,7 +1127,7 @@ private func x(_ dmean: Double, hypoxic: Bool) -> [String: Double] {
     @Suite struct BSA {
         /// 70 kg, 175 cm: BSA 1.848 m² (REFERENCE §2); tumour 450 mL of a 1500 mL liver: involvement 0.3;
         /// A = (1.848 − 0.2) + 0.3 = 1.948 GBq before the lung-shunt rule.
-        static let body = ["--bsa", "--weight", "70", "--height", "175", "--tumour-volume", "450", "--liver-volume", "1500"]
+        static let body = ["--bsa", "--weight", "70kg", "--height", "175", "--tumour-volume", "450", "--liver-volume", "1500"]
         static let bsa = duBois(kg: 70, cm: 175)
         static let full = bsa - 0.2 + 0.3
 

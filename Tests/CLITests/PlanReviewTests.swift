@@ -25,7 +25,7 @@ import Testing
     @Test func nonFiniteOptionsAreBadUsage() throws {
         let path = try table(#"{"label": 1, "dose": {"mean_gy": 60}, "t_bp": 1.5}"#)
         #expect(voxdose(["plan", path, "--hypoxia-cutoff", "nan"]).status == 64)
-        #expect(voxdose(["plan", "--partition", "--tumour-mass", "0.2", "--normal-liver-mass", "1.3", "--tnr", "inf",
+        #expect(voxdose(["plan", "--partition", "--tumour-mass", "0.2kg", "--normal-liver-mass", "1.3kg", "--tnr", "inf",
                          "--lung-shunt", "0.08"]).status == 64)
     }
 
@@ -41,7 +41,7 @@ import Testing
 
     /// `35%` is 35/100 = 0.35 exactly rounded (35 × 0.01 would print 0.35000000000000003).
     @Test func percentagesAreExact() throws {
-        let r = voxdose(["plan", "--partition", "--tumour-mass", "0.2", "--normal-liver-mass", "1.3", "--tnr", "3",
+        let r = voxdose(["plan", "--partition", "--tumour-mass", "0.2kg", "--normal-liver-mass", "1.3kg", "--tnr", "3",
                          "--lung-shunt", "35%"])
         #expect(((r.json["parameters"] as? [String: Any])?["lung_shunt"] as? Double) == 0.35)
         #expect(r.stdout.contains("\"lung_shunt\": 0.35,"))

@@ -40,7 +40,7 @@ import Testing
     @Test func adminDecayCorrectedPhantom() throws {
         let w = try Workspace()
         let pet = try w.uniform(Self.concentration(elapsed: 0))
-        let (r, suv) = try run(w, pet, ["--injected-activity", "370", "--weight", "70", "--nuclide", "F18", "--decay-corrected", "admin"])
+        let (r, suv) = try run(w, pet, ["--injected-activity", "370MBq", "--weight", "70kg", "--nuclide", "F18", "--decay-corrected", "admin"])
         #expect(r.status == 0, "\(r.stderr)")
         expectSUV(suv)
         #expect(close(r.json["delta_t_s"], 0.0) && close(r.json["activity_decay_factor"], 1.0))

@@ -359,7 +359,6 @@ private let patientFlags = ["--injected-activity", "370MBq", "--weight", "70kg",
         (["--injected-activity", "0.37GBq"], 1.0),
         (["--injected-activity", "0.37 GBq"], 1.0),
         (["--injected-activity", "370000kBq"], 1.0),
-        (["--injected-activity", "370"], 1.0),                       // bare: MBq
         (["--weight", "154lb"], 154 * 0.45359237 / 70),
         (["--weight", "70000g"], 1.0),
         (["--half-life", "6586.2s"], 1.0),
@@ -560,7 +559,7 @@ private let patientFlags = ["--injected-activity", "370MBq", "--weight", "70kg",
         ["--injected-activity", "370furlongs"], ["--injected-activity", "abc"], ["--weight", "70parsecs"],
         ["--injection-time", "yesterday"], ["--injection-time", "2026-13-45T99:00:00"],
         ["--decay-corrected", "sometimes"], ["--units", "counts"], ["--nuclide", "Xx99"],
-        ["--half-life", "fast"], ["--bogus-option", "1"], ["--weight", "-70"], ["--injected-activity", "-5MBq"],
+        ["--half-life", "fast"], ["--bogus-option", "1"], ["--weight", "-70kg"], ["--injected-activity", "-5MBq"],
     ]
     @Test(arguments: usageCases)
     func usageErrors(option: [String]) throws {
