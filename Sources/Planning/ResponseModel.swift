@@ -47,14 +47,15 @@ public struct ResponseModel: Sendable, Equatable {
 
     /// The smallest Dmean ≥ 0 (Gy) at which P reaches `target` for this lesion's other terms:
     /// D = (logit P* − η₀) / b_dose, η₀ the linear predictor at 0 Gy (REFERENCE.md §4); 0 when
-    /// the target is reached at 0 Gy.
+    /// the target is reached at 0 Gy — also by a model without a dose term (CONTRACT.md), which
+    /// otherwise has no dose to solve for.
     public func doseNeeded(target: Double, terms values: [String: Double]) -> Result<Double, NoDose> {
-        guard let slope = logistic.coefficient(for: Self.doseTerm) else { return .failure(.noDoseTerm) }
         var atZero = values
         atZero[Self.doseTerm] = 0
         guard let eta0 = logistic.linearPredictor(for: atZero) else { return .failure(.missingTerms(missingTerms(atZero))) }
         let goal = log(target / (1 - target))
         if eta0 >= goal { return .success(0) }
+        guard let slope = logistic.coefficient(for: Self.doseTerm) else { return .failure(.noDoseTerm) }
         guard slope > 0 else { return .failure(.unreachable) }
         return .success((goal - eta0) / slope)
     }

@@ -58,7 +58,9 @@ public final class NIfTIFile {
 
     private init(path: String, checkingData: Bool) throws {
         self.path = path
+        try OtherFormats.refuseFolder(path)
         let file = try FileSystem.ReadableFile(path)
+        try OtherFormats.refuse(path, prefix: try file.prefix(132))
         let (headerBytes, compressed) = try Self.readHeaderBytes(file)
         let header = try NIfTIHeader.parse(headerBytes, path: path)
         self.header = header

@@ -47,19 +47,31 @@ public enum OutputSafety {
 /// SIGTERM, SIGINT and SIGHUP held back, so even a SIGKILL in between can never leave a new map
 /// beside an old summary. A single file is renamed over the old one (atomic replacement).
 public final class OutputFiles {
+    /// The name that means standard output (`--out -`).
+    public static let standardOutputName = "-"
+
     private let paths: [String]
     private var staged: [String: String] = [:]
+    private var standardOutputBytes: [UInt8]?
 
-    /// Checks `outputs` (nil entries ignored) against `inputs` with ``OutputSafety/check``, and
-    /// removes temporary files that earlier runs on this machine left in the outputs' folders.
+    /// Checks `outputs` (nil entries ignored; `-` is standard output, at most one of them)
+    /// against `inputs` with ``OutputSafety/check``, and removes temporary files that earlier
+    /// runs on this machine left in the outputs' folders.
     public init(_ outputs: [String?], inputs: [String?]) throws {
-        paths = outputs.compactMap { $0 }
+        let all = outputs.compactMap { $0 }
+        paths = all.filter { $0 != Self.standardOutputName }
+        if all.count - paths.count > 1 { throw VoxelIOError("-", "two outputs go to standard output") }
         try OutputSafety.check(outputs: paths, inputs: inputs.compactMap { $0 })
         for folder in Set(paths.map(FileSystem.folder(of:))) { TemporaryFiles.sweepStale(inFolder: folder) }
     }
 
-    /// Writes `pieces` (concatenated) as the future content of `path`, one of the outputs.
+    /// Writes `pieces` (concatenated) as the future content of `path`, one of the outputs
+    /// (`-`: standard output, written when the files are committed).
     public func stage(_ path: String, pieces: [UnsafeRawBufferPointer]) throws {
+        if path == Self.standardOutputName {
+            standardOutputBytes = pieces.flatMap { Array($0) }
+            return
+        }
         precondition(paths.contains(path), "\(path) was not declared as an output")
         if let old = staged[path] { TemporaryFiles.discard(old) }
         staged[path] = try FileSystem.stage(path, pieces: pieces)
@@ -82,6 +94,18 @@ public final class OutputFiles {
                 let temporary = staged.removeValue(forKey: path)!
                 try FileSystem.commit(temporary, to: path)
             }
+        }
+        if let bytes = standardOutputBytes {
+            bytes.withUnsafeBytes { raw in
+                var done = 0
+                while done < raw.count {
+                    let n = write(STDOUT_FILENO, raw.baseAddress! + done, raw.count - done)
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { break }
+                    done += n
+                }
+            }
+            standardOutputBytes = nil
         }
     }
 

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 
 /// The JSON sidecar that dcm2niix or a BIDS-PET converter writes beside a PET NIfTI: the keys
@@ -24,6 +27,15 @@ public struct PETSidecar: Sendable {
         public var value: WrittenDateTime
         public var keys: String
         public var dateKnown: Bool
+    }
+
+    /// The BIDS sidecar beside an image (`x.nii.gz`, `x.nii`, `x.hdr` → `x.json`) when that file
+    /// exists, else nil.
+    public static func beside(_ image: String) -> String? {
+        let lower = image.lowercased()
+        guard let suffix = [".nii.gz", ".nii", ".hdr.gz", ".hdr"].first(where: lower.hasSuffix) else { return nil }
+        let path = String(image.dropLast(suffix.count)) + ".json"
+        return FileSystem.fileType(path) == S_IFREG ? path : nil
     }
 
     /// Reads `path` as a JSON object.

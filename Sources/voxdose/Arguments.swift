@@ -128,6 +128,9 @@ struct KeyedNumbers: ExpressibleByArgument {
         guard !entries.isEmpty else { return nil }
         self.entries = entries
     }
+
+    /// The default as `--help` shows it: `50,89,100`.
+    var defaultValueDescription: String { entries.map(\.key).joined(separator: ",") }
 }
 
 /// Percentiles in [0, 100], keyed as written.
@@ -138,4 +141,7 @@ struct PercentileList: ExpressibleByArgument {
         entries = list.entries
     }
     static let standard = PercentileList(argument: "2,5,50,95,98")!
+
+    /// The default as `--help` shows it: `2,5,50,95,98`.
+    var defaultValueDescription: String { entries.map(\.key).joined(separator: ",") }
 }

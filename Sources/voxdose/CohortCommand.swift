@@ -10,7 +10,7 @@ struct Cohort: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Cohort statistics of a lesion table: ROC, Mann–Whitney, 2×2 tests, logistic regression (voxdose.cohort/1).")
 
-    @Argument(help: "CSV table with one header row (the lesion table's --csv output works as is).") var table: String
+    @Argument(help: "CSV table with one header row (the lesion table's --csv output works as is).", completion: .file()) var table: String
     @Option(help: "Outcome column.") var outcome: String
     @Option(help: "Outcome value counted as positive (default: 1 for a 0/1 column, true for a boolean one; required for others).")
     var positive: String?
@@ -19,8 +19,8 @@ struct Cohort: ParsableCommand {
     var predictors: ColumnList?
     @Option(help: ArgumentHelp("Cut-offs by predictor: a=89,b=1.29 (above means greater than the cut-off).", valueName: "a=v,b=w"))
     var cutoffs: NamedCutoffs?
-    @Option(help: "Write the multivariable fit here as a voxdose.model/1 file (for voxdose plan --model).") var fit: String?
-    @Option(help: "Write the JSON here instead of stdout.") var out: String?
+    @Option(help: "Write the multivariable fit here as a voxdose.model/1 file (for voxdose plan --model).", completion: .file()) var fit: String?
+    @Option(help: "Write the JSON here instead of stdout.", completion: .file()) var out: String?
     @OptionGroup var common: CommonOptions
 
     func run() throws {

@@ -33,6 +33,18 @@ private func fail(_ message: String) -> Never {
     Foundation.exit(1)
 }
 
+/// Refuses a volume output whose name is not `.nii` or `.nii.gz` (what VoxDose writes), or `-`
+/// (a volume cannot go to standard output): bad usage (CONTRACT.md guard rails).
+func checkVolumeOutputName(_ path: String, option: String) throws {
+    if path == OutputFiles.standardOutputName {
+        throw ValidationError("\(option) -: a volume cannot be written to standard output; name a .nii or .nii.gz file")
+    }
+    let lower = path.lowercased()
+    guard lower.hasSuffix(".nii") || lower.hasSuffix(".nii.gz") else {
+        throw ValidationError("\(option) \(path): a volume output must end in .nii or .nii.gz (VoxDose writes NIfTI)")
+    }
+}
+
 /// Output format of table-like commands.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case json, csv
@@ -211,6 +223,14 @@ enum Inputs {
             }
         }
         return LabelInput(image: image.withCodes(mapped), voxelsBefore: before)
+    }
+
+    /// The sidecar a command reads for `image`: `--sidecar`, else the BIDS sidecar beside the
+    /// image (`x.nii.gz` → `x.json`, `x.hdr` → `x.json`) when there is one, unless `--no-sidecar`.
+    static func sidecarPath(for image: String, given: String?, ignoreBeside: Bool) -> String? {
+        if let given { return given }
+        guard !ignoreBeside else { return nil }
+        return PETSidecar.beside(image)
     }
 
     /// A 3-D scalar map (a density map, for instance) that must share the image grid.

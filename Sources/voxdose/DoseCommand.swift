@@ -16,12 +16,12 @@ struct Dose: ParsableCommand {
         or a --sidecar with the times; with --calibrate-activity no decay information is needed.
         """)
 
-    @Argument(help: "90Y PET image, activity concentration.") var pet: String
-    @Option(help: "Output dose map (.nii or .nii.gz), Float32 Gy on the PET grid.") var out: String
+    @Argument(help: "90Y PET image, activity concentration.", completion: .file()) var pet: String
+    @Option(help: "Output dose map (.nii or .nii.gz), Float32 Gy on the PET grid.", completion: .file()) var out: String
     @Option(help: "ldm (local deposition) or dvk (voxel S-value kernel).") var method: DoseMap.Method = .ldm
     @Option(help: "Units of the PET voxels (default Bq/mL, or the sidecar's Units).") var units: ConcentrationUnit?
     @Option(help: "Tissue density, g/mL (default 1.05, liver).") var density: QuantityArgument<DensityGPerML>?
-    @Option(help: "Density map on the PET grid, g/mL per voxel.") var densityMap: String?
+    @Option(help: "Density map on the PET grid, g/mL per voxel.", completion: .file()) var densityMap: String?
     @Option(help: ArgumentHelp("Densities per label of --labels, g/mL (e.g. 10=0.30,11=1.06); other voxels get --density.",
                                valueName: "label=density,…"))
     var labelDensity: LabelValues?
@@ -32,22 +32,27 @@ struct Dose: ParsableCommand {
     @Option(help: "Time from implantation to the image's reference time (bare number: hours).")
     var decayHours: QuantityArgument<DurationHours>?
     @Flag(help: "The image is already at implantation time.") var noDecayCorrection = false
-    @Option(help: "BIDS-PET or dcm2niix JSON sidecar of the PET.") var sidecar: String?
+    @Option(help: "BIDS-PET or dcm2niix JSON sidecar of the PET (default: the one beside the image, x.nii.gz → x.json).", completion: .file()) var sidecar: String?
+    @Flag(help: "Do not read the BIDS sidecar beside the image (x.nii.gz → x.json).") var noSidecar = false
     @Option(help: "Administered activity to calibrate to, with its unit: 1.8GBq, 1800MBq, 48mCi.") var calibrateActivity: QuantityArgument<ActivityGBq>?
-    @Option(help: "Mask (non-zero voxels) whose activity must equal the net administered activity.") var calibrationMask: String?
+    @Option(help: "Mask (non-zero voxels) whose activity must equal the net administered activity.", completion: .file()) var calibrationMask: String?
     @Option(help: "Lung shunt fraction for calibration (0.08 or 8%).") var lungShunt: QuantityArgument<Fraction>?
     @Option(help: "Residual activity left in the vial and lines, with its unit: 1.8GBq, 1800MBq, 48mCi.") var residual: QuantityArgument<ActivityGBq>?
     @Option(help: "Administered activity, with its unit: 1.8GBq, 1800MBq, 48mCi (the image's activity is checked against it: activity_mismatch).")
     var administeredActivity: QuantityArgument<ActivityGBq>?
-    @Option(help: "Label image: adds per-label dose statistics to the summary.") var labels: String?
+    @Option(help: "Label image: adds per-label dose statistics to the summary.", completion: .file()) var labels: String?
     @Flag(help: "Map a label image or mask on another grid to the PET grid (nearest neighbour).") var resampleLabels = false
     @Option(help: "Frame of a 4-D PET (0-based).") var frame: Int?
-    @Option(help: "Write the summary JSON to FILE instead of stdout.") var summary: String?
+    @Option(help: "Write the summary JSON to FILE instead of stdout.", completion: .file()) var summary: String?
     @OptionGroup var common: CommonOptions
 
     var calibrated: Bool { calibrateActivity != nil }
 
+    /// The sidecar read: --sidecar, else the one beside the image unless --no-sidecar.
+    var sidecarFile: String? { Inputs.sidecarPath(for: pet, given: sidecar, ignoreBeside: noSidecar) }
+
     func validate() throws {
+        if sidecar != nil && noSidecar { throw ValidationError("give --sidecar or --no-sidecar, not both") }
         if let frame, frame < 0 { throw ValidationError("--frame must be 0 or more") }
         if noDecayCorrection && (implantTime != nil || referenceTime != nil || decayHours != nil) {
             throw ValidationError("--no-decay-correction conflicts with --implant-time, --reference-time and --decay-hours")
@@ -120,12 +125,13 @@ struct Dose: ParsableCommand {
 
     func run() throws {
         try runReportingFailures(common) {
-            let outputs = try OutputFiles([out, summary], inputs: [pet, sidecar, densityMap, calibrationMask, labels])
+            let outputs = try OutputFiles([out, summary], inputs: [pet, sidecarFile, densityMap, calibrationMask, labels])
+            try checkVolumeOutputName(out, option: "--out")  // after the safety checks: /dev/null is exit 1
             var warnings: [String] = []
             common.progress("reading \(pet)")
             let (file, volume) = try Inputs.read(pet, frame: frame, workingSet: 4.2, expecting: .pet)
             let grid = volume.geometry
-            let meta = try sidecar.map { try PETSidecar(path: $0) }
+            let meta = try sidecarFile.map { try PETSidecar(path: $0) }
 
             // Units, half-life, radionuclide.
             let unitFactor = try ConcentrationUnit.factor(units, sidecar: meta)
@@ -219,7 +225,7 @@ struct Dose: ParsableCommand {
             ]
             if let kernel = result.kernel {
                 body["kernel_source"] = .string(kernel.source.rawValue)
-                body["kernel_voxel_mm"] = .array([kernel.voxelMM.x, kernel.voxelMM.y, kernel.voxelMM.z].map { .number($0) })
+                body["kernel_voxel_mm"] = .array([kernel.voxelMM.x, kernel.voxelMM.y, kernel.voxelMM.z].map { .float(Float($0)) })  // the header's Float32 spacing, as written
                 body["kernel_density_g_per_ml"] = .number(kernel.densityGPerML)
                 body["density_scaling"] = .string(result.densityScaling.rawValue)
             }
@@ -229,6 +235,7 @@ struct Dose: ParsableCommand {
                 body["density_by_label_g_per_ml"] = .object(byLabel)
                 body["density_elsewhere_g_per_ml"] = .number(uniformDensity)
             }
+            body["sidecar"] = .string(sidecarFile)
             body["units_to_bq_per_ml"] = .number(unitFactor)
             body["decay_basis"] = .string(decay.basis)
             body["implant_time"] = .string(decay.implantTime)

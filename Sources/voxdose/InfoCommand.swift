@@ -9,7 +9,7 @@ struct Info: ParsableCommand {
         abstract: "Print a NIfTI header as JSON (voxdose.info/1).",
         discussion: "Only the header is read (the first bytes of a .gz): the voxels are not needed, so a .hdr whose .img is missing still prints.")
 
-    @Argument(help: "A NIfTI-1 or NIfTI-2 image (.nii, .nii.gz, .hdr/.img).")
+    @Argument(help: "A NIfTI-1 or NIfTI-2 image (.nii, .nii.gz, .hdr/.img).", completion: .file())
     var file: String
 
     @OptionGroup var common: CommonOptions

@@ -16,17 +16,17 @@ struct Lesions: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Per-lesion dose and uptake table (voxdose.lesions/1), CSV and DVH.")
 
-    @Option(help: "Label image: one lesion per non-zero label (reference labels excluded).") var labels: String
-    @Option(help: "Dose map, Gy.") var dose: String?
-    @Option(help: "SUV map.") var suv: String?
+    @Option(help: "Label image: one lesion per non-zero label (reference labels excluded).", completion: .file()) var labels: String
+    @Option(help: "Dose map, Gy.", completion: .file()) var dose: String?
+    @Option(help: "SUV map.", completion: .file()) var suv: String?
     @Option(help: "Label of the muscle reference region in --labels.") var muscleLabel: Int64?
     @Option(help: "Label of the blood-pool reference region in --labels.") var bloodPoolLabel: Int64?
     @Option(help: "Label of the normal-liver reference region in --labels.") var normalLiverLabel: Int64?
-    @Option(help: "Muscle reference mask (non-zero voxels).") var muscleMask: String?
-    @Option(help: "Blood-pool reference mask (non-zero voxels).") var bloodPoolMask: String?
-    @Option(help: "Normal-liver reference mask (non-zero voxels).") var normalLiverMask: String?
-    @Option(help: "TSV of label<TAB>name (an optional header row label<TAB>name).") var names: String?
-    @Option(help: "Density map on the dose grid, g/mL: mean_gy becomes the mass-weighted mean.") var densityMap: String?
+    @Option(help: "Muscle reference mask (non-zero voxels).", completion: .file()) var muscleMask: String?
+    @Option(help: "Blood-pool reference mask (non-zero voxels).", completion: .file()) var bloodPoolMask: String?
+    @Option(help: "Normal-liver reference mask (non-zero voxels).", completion: .file()) var normalLiverMask: String?
+    @Option(help: "TSV of label<TAB>name (an optional header row label<TAB>name).", completion: .file()) var names: String?
+    @Option(help: "Density map on the dose grid, g/mL: mean_gy becomes the mass-weighted mean.", completion: .file()) var densityMap: String?
     @Option(help: ArgumentHelp("Dx percentages (dose to the hottest x %), in [0, 100].", valueName: "list")) var dx = PercentileList(argument: "2,50,70,90,98")!
     @Option(help: ArgumentHelp("Vx dose levels, Gy.", valueName: "list")) var vx = KeyedNumbers(argument: "50,89,100,120,205")!
     @Option(help: "Hypoxic when T/BP is above this.") var hypoxiaCutoff = 1.29
@@ -39,9 +39,9 @@ struct Lesions: ParsableCommand {
     @Option(help: "SUVpeak sphere radius (bare number: mm).") var suvpeakRadius = QuantityArgument<LengthMM>(argument: "6.204")!
     @Option(help: "Activity in the dose map's field of view, with its unit: 1.8GBq, 1800MBq, 48mCi.") var activity: QuantityArgument<ActivityGBq>?
     @Option(help: "DVH bin width (bare number: Gy).") var dvhBin: QuantityArgument<DoseGray> = QuantityArgument(argument: "1")!
-    @Option(help: "Write the cumulative DVH CSV here.") var dvh: String?
-    @Option(help: "Write the table as CSV here.") var csv: String?
-    @Option(help: "Write the JSON here instead of stdout.") var out: String?
+    @Option(help: "Write the cumulative DVH CSV here.", completion: .file()) var dvh: String?
+    @Option(help: "Write the table as CSV here.", completion: .file()) var csv: String?
+    @Option(help: "Write the JSON here instead of stdout.", completion: .file()) var out: String?
     @Flag(help: "Map the label image and masks from other grids to the map grid (nearest neighbour).") var resampleLabels = false
     @OptionGroup var common: CommonOptions
 

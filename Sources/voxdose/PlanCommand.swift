@@ -16,12 +16,12 @@ struct Plan: ParsableCommand {
         abstract: "Classify lesions, predict response, find the dose each needs and prescribe an activity.",
         discussion: "Reads a voxdose.lesions/1 table and writes voxdose.plan/1 JSON. Docs/PLANNING.md.")
 
-    @Argument(help: "A lesion table (voxdose.lesions/1 JSON) from `voxdose lesions`.") var lesions: String?
+    @Argument(help: "A lesion table (voxdose.lesions/1 JSON) from `voxdose lesions`.", completion: .file()) var lesions: String?
     @Option(help: "Dose cut-off on dose.mean_gy, Gy (strict: above means greater).") var doseCutoff: QuantityArgument<DoseGray> = .init(argument: "89")!
     /// The ARTE-MISO cut-off, at which the default model's hypoxic term was derived.
     static let arteMisoHypoxiaCutoff = 1.29
     @Option(help: "Hypoxia cut-off on t_bp (strict); `hypoxic` is recomputed with it.") var hypoxiaCutoff = Self.arteMisoHypoxiaCutoff
-    @Option(help: "A response model (voxdose.model/1 from `voxdose cohort --fit`); default: the ARTE-MISO model.") var model: String?
+    @Option(help: "A response model (voxdose.model/1 from `voxdose cohort --fit`); default: the ARTE-MISO model.", completion: .file()) var model: String?
     @Option(help: "Target response probability for the dose needed (0.8 or 80%).") var targetResponse: QuantityArgument<Fraction> = .init(argument: "0.8")!
 
     @Option(help: "Lung shunt fraction (0.08 or 8%); computes the prescription from the lesion table.") var lungShunt: QuantityArgument<Fraction>?
@@ -44,7 +44,7 @@ struct Plan: ParsableCommand {
     @Option(help: "Tumour volume, mL.") var tumourVolume: QuantityArgument<VolumeML>?
     @Option(help: "Whole-liver volume (tumour included), mL.") var liverVolume: QuantityArgument<VolumeML>?
 
-    @Option(help: "Write the JSON here instead of stdout.") var out: String?
+    @Option(help: "Write the JSON here instead of stdout.", completion: .file()) var out: String?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {

@@ -11,25 +11,25 @@ struct Response: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "PERCIST 1.0 per-lesion response from baseline and follow-up SUL maps (voxdose.response/1).")
 
-    @Option(help: "Baseline SUL map (SUV normalised to lean body mass; not converted).") var baseline: String
-    @Option(help: "Baseline label image, on the baseline map's grid: one lesion per non-zero label.") var baselineLabels: String
-    @Option(help: "Follow-up SUL map.") var followup: String
-    @Option(help: "Follow-up label image, on the follow-up map's grid; lesions match by label number.") var followupLabels: String
+    @Option(help: "Baseline SUL map (SUV normalised to lean body mass; not converted).", completion: .file()) var baseline: String
+    @Option(help: "Baseline label image, on the baseline map's grid: one lesion per non-zero label.", completion: .file()) var baselineLabels: String
+    @Option(help: "Follow-up SUL map.", completion: .file()) var followup: String
+    @Option(help: "Follow-up label image, on the follow-up map's grid; lesions match by label number.", completion: .file()) var followupLabels: String
     @Option(help: "Label of the liver reference in both label images.") var liverLabel: Int64?
-    @Option(help: "Liver reference mask used at both time points (non-zero voxels; must fit both grids, or --resample-labels).") var liverMask: String?
-    @Option(help: "Liver reference mask on the baseline grid.") var baselineLiverMask: String?
-    @Option(help: "Liver reference mask on the follow-up grid.") var followupLiverMask: String?
+    @Option(help: "Liver reference mask used at both time points (non-zero voxels; must fit both grids, or --resample-labels).", completion: .file()) var liverMask: String?
+    @Option(help: "Liver reference mask on the baseline grid.", completion: .file()) var baselineLiverMask: String?
+    @Option(help: "Liver reference mask on the follow-up grid.", completion: .file()) var followupLiverMask: String?
     @Option(help: "Label of the blood-pool reference in both label images.") var bloodPoolLabel: Int64?
-    @Option(help: "Blood-pool reference mask used at both time points.") var bloodPoolMask: String?
-    @Option(help: "Blood-pool reference mask on the baseline grid.") var baselineBloodPoolMask: String?
-    @Option(help: "Blood-pool reference mask on the follow-up grid.") var followupBloodPoolMask: String?
+    @Option(help: "Blood-pool reference mask used at both time points.", completion: .file()) var bloodPoolMask: String?
+    @Option(help: "Blood-pool reference mask on the baseline grid.", completion: .file()) var baselineBloodPoolMask: String?
+    @Option(help: "Blood-pool reference mask on the follow-up grid.", completion: .file()) var followupBloodPoolMask: String?
     @Option(help: "SULpeak sphere radius (bare number: mm); default 6.204mm, a 1 mL sphere.") var suvpeakRadius: QuantityArgument<LengthMM>?
     @Option(help: "Frame of 4-D maps (0-based), at both time points.") var frame: Int?
     @Option(help: "Frame of a 4-D baseline map (overrides --frame).") var baselineFrame: Int?
     @Option(help: "Frame of a 4-D follow-up map (overrides --frame).") var followupFrame: Int?
     @Flag(help: "Map label images and masks from other grids to their map's grid (nearest neighbour).") var resampleLabels = false
     @Option(help: "Output format.") var format: OutputFormat = .json
-    @Option(help: "Write the output to FILE instead of stdout.") var out: String?
+    @Option(help: "Write the output to FILE instead of stdout.", completion: .file()) var out: String?
     @OptionGroup var common: CommonOptions
 
     /// The SULpeak radius in mm (PERCIST's 1 mL sphere unless given).

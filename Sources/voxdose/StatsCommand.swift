@@ -9,10 +9,10 @@ struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Voxel statistics of an image, whole or per label (voxdose.stats/1).")
 
-    @Argument(help: "The image (values are slope·raw + inter).")
+    @Argument(help: "The image (values are slope·raw + inter).", completion: .file())
     var image: String
 
-    @Option(help: "Integer label image: one region per distinct non-zero label.")
+    @Option(help: "Integer label image: one region per distinct non-zero label.", completion: .file())
     var labels: String?
 
     @Option(help: "Frame of a 4-D image (0-based).")
@@ -27,7 +27,7 @@ struct Stats: ParsableCommand {
     @Option(help: "Output format.")
     var format: OutputFormat = .json
 
-    @Option(help: "Write the output to FILE instead of stdout.")
+    @Option(help: "Write the output to FILE instead of stdout.", completion: .file())
     var out: String?
 
     @OptionGroup var common: CommonOptions

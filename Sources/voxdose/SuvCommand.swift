@@ -27,9 +27,10 @@ struct Suv: ParsableCommand {
 
     enum DecayReference: String, ExpressibleByArgument, CaseIterable { case start, admin }
 
-    @Argument(help: "PET image, activity concentration.") var pet: String
-    @Option(help: "Output SUV map (.nii or .nii.gz), Float32 on the PET grid.") var out: String
-    @Option(help: "BIDS-PET or dcm2niix JSON sidecar.") var sidecar: String?
+    @Argument(help: "PET image, activity concentration.", completion: .file()) var pet: String
+    @Option(help: "Output SUV map (.nii or .nii.gz), Float32 on the PET grid.", completion: .file()) var out: String
+    @Option(help: "BIDS-PET or dcm2niix JSON sidecar (default: the one beside the image, x.nii.gz → x.json).", completion: .file()) var sidecar: String?
+    @Flag(help: "Do not read the BIDS sidecar beside the image (x.nii.gz → x.json).") var noSidecar = false
     @Option(help: "Injected activity, with its unit: 1.8GBq, 1800MBq, 48mCi.") var injectedActivity: QuantityArgument<ActivityGBq>?
     @Option(help: "Injection date-time (ISO 8601).") var injectionTime: DateTimeArgument?
     @Option(help: "Date-time the image values refer to (its decay-correction reference, usually scan start).")
@@ -43,10 +44,14 @@ struct Suv: ParsableCommand {
     @Option(help: "Units of the PET voxels (default Bq/mL, or the sidecar's Units).") var units: ConcentrationUnit?
     @Option(help: "Frame of a 4-D PET (0-based).") var frame: Int?
     @Option(help: "bw, lbm-james, lbm-janmahasatian or bsa.") var normalization: StandardizedUptake.Normalization = .bw
-    @Option(help: "Write the summary JSON to FILE instead of stdout.") var summary: String?
+    @Option(help: "Write the summary JSON to FILE instead of stdout.", completion: .file()) var summary: String?
     @OptionGroup var common: CommonOptions
 
+    /// The sidecar read: --sidecar, else the one beside the image unless --no-sidecar.
+    var sidecarFile: String? { Inputs.sidecarPath(for: pet, given: sidecar, ignoreBeside: noSidecar) }
+
     func validate() throws {
+        if sidecar != nil && noSidecar { throw ValidationError("give --sidecar or --no-sidecar, not both") }
         if let frame, frame < 0 { throw ValidationError("--frame must be 0 or more") }
         if let nuclide, Radionuclide.named(nuclide) == nil {
             throw ValidationError("--nuclide \(nuclide) is not one of F18, Ga68, C11, Zr89, Tc99m, Lu177, Y90")
@@ -60,27 +65,41 @@ struct Suv: ParsableCommand {
 
     func run() throws {
         try runReportingFailures(common) {
-            let outputs = try OutputFiles([out, summary], inputs: [pet, sidecar])
+            let outputs = try OutputFiles([out, summary], inputs: [pet, sidecarFile])
+            try checkVolumeOutputName(out, option: "--out")  // after the safety checks: /dev/null is exit 1
             let (file, volume) = try Inputs.read(pet, frame: frame, workingSet: 3.5, expecting: .pet)
-            let meta = try sidecar.map { try PETSidecar(path: $0) }
-            let keysOf = sidecar.map { "in \($0)" } ?? "(no --sidecar)"
+            let meta = try sidecarFile.map { try PETSidecar(path: $0) }
+            let keysOf = sidecarFile.map { "in \($0)" } ?? "(no --sidecar)"
 
             let unitFactor = try ConcentrationUnit.factor(units, sidecar: meta)
-            let (halfLifeSeconds, nuclideName) = try resolveHalfLife(meta, keysOf)
-            let injectedBq = try resolveInjectedActivity(meta, keysOf)
-
-            // Body size.
-            guard let weightKg = try weight?.base ?? meta?.number("BodyWeight") ?? meta?.number("PatientWeight") else {
-                throw CommandFailure("\(pet): no body weight: BodyWeight / PatientWeight not found \(keysOf); give --weight")
+            // Every value that is missing is named in one error, not one run at a time.
+            var missing: [String] = []
+            func collect<T>(_ body: () throws -> T) throws -> T? {
+                do { return try body() } catch let m as MissingValue { missing.append(m.text); return nil }
+            }
+            let halfLife = try collect { try resolveHalfLife(meta) }
+            let injected = try collect { try resolveInjectedActivity(meta) }
+            let weighed = try collect { () throws -> Double in
+                guard let kg = try weight?.base ?? meta?.number("BodyWeight") ?? meta?.number("PatientWeight") else {
+                    throw MissingValue("the body weight (BodyWeight / PatientWeight; give --weight)")
+                }
+                return kg
             }
             let heightM = try height?.base ?? meta?.number("PatientSize")
             var patientSex = sex
             if patientSex == nil, let text = meta?.string("PatientSex")?.uppercased() {
                 patientSex = text.hasPrefix("M") ? .male : (text.hasPrefix("F") ? .female : nil)
             }
-
+            if normalization != .bw && heightM == nil { missing.append("the height for \(normalization.rawValue) (PatientSize; give --height)") }
+            if (normalization == .lbmJames || normalization == .lbmJanmahasatian) && patientSex == nil {
+                missing.append("the sex for \(normalization.rawValue) (PatientSex; give --sex)")
+            }
             // Decay of the injected activity to the image's reference time.
-            let timing = try resolveTiming(meta, keysOf, halfLifeSeconds: halfLifeSeconds)
+            let timed = try collect { try resolveTiming(meta) }
+            guard let (halfLifeSeconds, nuclideName) = halfLife, let injectedBq = injected, let weightKg = weighed,
+                  let timing = timed, missing.isEmpty else {
+                throw CommandFailure("\(pet): missing \(missing.joined(separator: "; ")) \(keysOf)")
+            }
             RunWarnings.add(Plausibility.decayIntervalLong(seconds: timing.elapsedSeconds, from: "injection", to: "image's reference time"))
             let usesHeight = normalization != .bw
             RunWarnings.add(Plausibility.bodyImplausible(weightKg: weightKg, heightCm: usesHeight ? heightM.map { $0 * 100 } : nil))
@@ -91,8 +110,7 @@ struct Suv: ParsableCommand {
                     halfLifeSeconds: halfLifeSeconds, weightKg: weightKg, heightM: heightM, sex: patientSex)
             } catch {
                 switch error {
-                case .missing("height"): throw CommandFailure("\(pet): \(normalization.rawValue) needs the height: PatientSize not found \(keysOf); give --height")
-                case .missing(let what): throw CommandFailure("\(pet): \(normalization.rawValue) needs the patient's \(what): PatientSex not found \(keysOf); give --\(what)")
+                case .missing(let what): throw CommandFailure("\(pet): \(normalization.rawValue) needs the patient's \(what) \(keysOf); give --\(what)")
                 case .nonPositive(let what): throw CommandFailure("\(pet): the \(what) must be positive")
                 }
             }
@@ -102,7 +120,7 @@ struct Suv: ParsableCommand {
             let scale = unitFactor * factor.suvPerBqPerML
             ElementwiseMaps.scale(&suv, by: Float(scale))
             if !(scale.isFinite && scale > 0 && Float(scale) > 0) || Reductions.finiteSummary(suv).finite < finiteBefore {
-                throw overflowRefusal(sidecar: sidecar)
+                throw overflowRefusal(sidecar: sidecarFile)
             }
             try NIfTIWriter.write(suv, to: out, reference: file.header,
                                   description: "VoxDose SUV (\(normalization.rawValue)) \(factor.unit)", kind: normalization.mapKind, in: outputs)
@@ -127,6 +145,7 @@ struct Suv: ParsableCommand {
             body["decay_basis"] = .string(timing.basis)
             body["injection_time"] = .string(timing.injection)
             body["reference_time"] = .string(timing.reference)
+            body["sidecar"] = .string(sidecarFile)
             body["warnings"] = try RunWarnings.report()
             try outputs.finish(with: JSONObject.document(schema: "voxdose.suv/1", body).serialized(), to: summary)
         }
@@ -150,7 +169,7 @@ struct Suv: ParsableCommand {
     }
 
     /// --half-life, --nuclide, the sidecar's RadionuclideHalfLife, or its TracerRadionuclide.
-    private func resolveHalfLife(_ meta: PETSidecar?, _ keysOf: String) throws -> (Double, String?) {
+    private func resolveHalfLife(_ meta: PETSidecar?) throws -> (Double, String?) {
         if let seconds = halfLife?.base { return (seconds, nil) }
         if let name = nuclide, let n = Radionuclide.named(name) { return (n.halfLifeSeconds, n.symbol) }
         if let seconds = try meta?.number("RadionuclideHalfLife") { return (seconds, meta?.string("TracerRadionuclide")) }
@@ -160,28 +179,34 @@ struct Suv: ParsableCommand {
             }
             return (n.halfLifeSeconds, n.symbol)
         }
-        throw CommandFailure("\(pet): no half-life: RadionuclideHalfLife / TracerRadionuclide not found \(keysOf); give --nuclide or --half-life")
+        throw MissingValue("the half-life (RadionuclideHalfLife / TracerRadionuclide; give --nuclide or --half-life)")
     }
 
     /// --injected-activity, or the sidecar's (``PETSidecar/administeredActivityBq(option:)``).
-    private func resolveInjectedActivity(_ meta: PETSidecar?, _ keysOf: String) throws -> Double {
+    private func resolveInjectedActivity(_ meta: PETSidecar?) throws -> Double {
         if let bq = injectedActivity?.base { return bq }
         guard let bq = try meta?.administeredActivityBq(option: "--injected-activity") else {
-            throw CommandFailure("\(pet): no injected activity: InjectedRadioactivity / RadionuclideTotalDose not found \(keysOf); give --injected-activity")
+            throw MissingValue("the injected activity (InjectedRadioactivity / RadionuclideTotalDose; give --injected-activity)")
         }
         return bq
+    }
+
+    /// A value neither an option nor the sidecar supplies; all of them are named in one error.
+    struct MissingValue: Error {
+        var text: String
+        init(_ text: String) { self.text = text }
     }
 
     struct Timing { var elapsedSeconds: Double; var basis: String; var injection: String?; var reference: String? }
 
     /// Δt from injection to the image's reference time, or 0 for an image decay-corrected to
     /// administration.
-    private func resolveTiming(_ meta: PETSidecar?, _ keysOf: String, halfLifeSeconds: Double) throws -> Timing {
+    private func resolveTiming(_ meta: PETSidecar?) throws -> Timing {
         let sidecarMode = try meta?.decayCorrection()
         var mode: PETSidecar.DecayCorrection? = decayCorrected.map { $0 == .start ? .start : .admin } ?? sidecarMode?.mode
         if mode == PETSidecar.DecayCorrection.none {
             guard referenceTime != nil else {
-                throw CommandFailure("\(pet): the image is not decay-corrected (\(sidecarMode?.key ?? "DecayCorrection") NONE \(keysOf)); give --reference-time, the time its values refer to")
+                throw CommandFailure("\(pet): the image is not decay-corrected (\(sidecarMode?.key ?? "DecayCorrection") NONE in \(sidecarFile ?? "the sidecar")); give --reference-time, the time its values refer to")
             }
             mode = .start
         }
@@ -189,23 +214,22 @@ struct Suv: ParsableCommand {
         // for `dose`); an explicit --decay-corrected admin still wins.
         if referenceTime != nil && (mode == nil || (mode == .admin && decayCorrected == nil)) { mode = .start }
         guard let mode else {
-            throw CommandFailure("\(pet): unknown decay correction: DecayCorrection / ImageDecayCorrected not found \(keysOf); give --decay-corrected start|admin (or --reference-time)")
+            throw MissingValue("the decay correction (DecayCorrection / ImageDecayCorrected; give --decay-corrected start|admin, or --reference-time)")
         }
         if mode == .admin {
             return Timing(elapsedSeconds: 0, basis: "decay-corrected to administration (\(decayCorrected != nil ? "--decay-corrected" : sidecarMode!.key))")
         }
-        let sidecarName = sidecar ?? "the sidecar"
+        let sidecarName = sidecarFile ?? "the sidecar"
         var injection: SourcedTime?
         if let t = injectionTime?.value { injection = SourcedTime(t, "--injection-time") }
         else if let t = try meta?.administrationTime() { injection = SourcedTime(t, in: sidecarName) }
         var reference: SourcedTime?
         if let t = referenceTime?.value { reference = SourcedTime(t, "--reference-time") }
         else if let t = try meta?.acquisitionStartTime() { reference = SourcedTime(t, in: sidecarName) }
-        guard let injection else {
-            throw CommandFailure("\(pet): no injection time: RadiopharmaceuticalStartDateTime / RadiopharmaceuticalStartTime / InjectionStart not found \(keysOf); give --injection-time")
-        }
-        guard let reference else {
-            throw CommandFailure("\(pet): no reference time: AcquisitionDateTime / SeriesDate+SeriesTime / TimeZero+ScanStart not found \(keysOf); give --reference-time")
+        guard let injection, let reference else {
+            throw MissingValue([injection == nil ? "the injection time (RadiopharmaceuticalStartDateTime / RadiopharmaceuticalStartTime / InjectionStart; give --injection-time)" : nil,
+                                reference == nil ? "the reference time (AcquisitionDateTime / SeriesDate+SeriesTime / TimeZero+ScanStart; give --reference-time)" : nil]
+                .compactMap { $0 }.joined(separator: "; "))
         }
         let elapsed = try SourcedTime.elapsedSeconds(from: injection, named: "injection", to: reference, image: pet,
                                                      remedy: "give --injection-time and --reference-time")

@@ -102,7 +102,10 @@ private func makeModel(_ terms: [String], _ coefficients: [Double], _ covariance
         let falling = makeModel(["intercept", "dose_mean_gy", "hypoxic"], [-2, -0.01, -1.5], [[1, 0, 0], [0, 1, 0], [0, 0, 1]])
         #expect(falling.doseNeeded(target: 0.8, terms: ["hypoxic": 0]) == .failure(.unreachable))
         let noDose = makeModel(["intercept", "t_bp"], [1, 1], [[1, 0], [0, 1]])
-        #expect(noDose.doseNeeded(target: 0.8, terms: ["t_bp": 1]) == .failure(.noDoseTerm))
+        // Without a dose term, a lesion whose other terms already reach the target needs 0 Gy
+        // (CONTRACT.md: "0 when it is reached at 0 Gy"): σ(1 + 1) = 0.881 ≥ 0.8; σ(1 + 0) = 0.731 < 0.8.
+        #expect(try noDose.doseNeeded(target: 0.8, terms: ["t_bp": 1]).get() == 0)
+        #expect(noDose.doseNeeded(target: 0.8, terms: ["t_bp": 0]) == .failure(.noDoseTerm))
     }
 }
 
