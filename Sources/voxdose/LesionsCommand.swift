@@ -19,8 +19,10 @@ struct Lesions: ParsableCommand {
     @Option(help: "Label image: one lesion per non-zero label (reference labels excluded).", completion: .file()) var labels: String
     @Option(help: "Dose map, Gy.", completion: .file()) var dose: String?
     @Option(help: "SUV map.", completion: .file()) var suv: String?
-    @Option(help: "Label of the muscle reference region in --labels.") var muscleLabel: Int64?
-    @Option(help: "Label of the blood-pool reference region in --labels.") var bloodPoolLabel: Int64?
+    @Option(help: "The SUV map's own label image (its scan's grid), when the maps are on different grids; lesions are matched by label number.",
+            completion: .file()) var suvLabels: String?
+    @Option(help: "Label of the muscle reference region (in --suv-labels when given, else --labels).") var muscleLabel: Int64?
+    @Option(help: "Label of the blood-pool reference region (in --suv-labels when given, else --labels).") var bloodPoolLabel: Int64?
     @Option(help: "Label of the normal-liver reference region in --labels.") var normalLiverLabel: Int64?
     @Option(help: "Muscle reference mask (non-zero voxels).", completion: .file()) var muscleMask: String?
     @Option(help: "Blood-pool reference mask (non-zero voxels).", completion: .file()) var bloodPoolMask: String?
@@ -47,6 +49,9 @@ struct Lesions: ParsableCommand {
 
     func validate() throws {
         if dose == nil && suv == nil { throw ValidationError("give --dose, --suv or both") }
+        if suvLabels != nil && (dose == nil || suv == nil) {
+            throw ValidationError("--suv-labels is the SUV map's own label image beside --labels on the dose map's grid: give --dose and --suv")
+        }
         if densityMap != nil && dose == nil { throw ValidationError("--density-map weights the dose map: give --dose") }
         if suv == nil && (muscleLabel != nil || bloodPoolLabel != nil || muscleMask != nil || bloodPoolMask != nil) {
             throw ValidationError("muscle and blood-pool references serve the SUV map: give --suv")
@@ -68,78 +73,127 @@ struct Lesions: ParsableCommand {
         }
     }
 
+    /// One map with its label image and the reference regions it serves, on its own grid.
+    private struct MapSide {
+        var path: String
+        var volume: ScalarVolume
+        var labelsPath: String
+        var labels: LabelImage
+        var regions: LabelRegions
+        /// Reference label numbers' codes in this label image: never lesions.
+        var excluded: Set<Int32>
+        var resampling = JSONObject()
+        var grid: GridGeometry { volume.geometry }
+
+        /// Lesions on this side: label → its codes' region.
+        var lesionCodes: [Int32] { regions.labels.filter { !excluded.contains($0) } }
+
+        init(path: String, volume: ScalarVolume, labelsPath: String, referenceLabels: [Int64], resample: Bool) throws {
+            self.path = path
+            self.volume = volume
+            self.labelsPath = labelsPath
+            let file = try Inputs.labels(labelsPath, onto: volume.geometry, gridOf: path, resample: resample)
+            labels = file.image
+            regions = LabelRegions(file.image.codes)
+            excluded = Set(referenceLabels.compactMap(file.image.code(ofLabel:)))
+            if file.resampled { for (key, value) in file.labelResampling(after: regions) { resampling[key] = value } }
+        }
+
+        /// The same labels under another map on the same grid.
+        func serving(_ path: String, _ volume: ScalarVolume) -> MapSide {
+            var copy = self
+            copy.path = path
+            copy.volume = volume
+            copy.resampling = [:]
+            return copy
+        }
+
+        /// A reference region: label K of this side's label image, or a mask resampled onto its grid.
+        mutating func region(label: Int64?, mask: String?, key: String, name: String, resample: Bool) throws -> ArraySlice<Int>? {
+            if let label { return labels.code(ofLabel: label).map { regions.voxels(ofLabel: $0) } ?? regions.indices[0..<0] }
+            guard let mask else { return nil }
+            let m = try Inputs.labels(mask, onto: grid, gridOf: path, resample: resample, asMask: true)
+            let maskRegions = LabelRegions(m.image.codes)
+            if m.resampled { resampling[key] = m.maskResampling(after: maskRegions) }
+            Lesions.warnOfOverlap(maskRegions.allVoxels, name: name, labels: labels, excluded: excluded)
+            return maskRegions.allVoxels
+        }
+
+        /// The mean of the map over a reference region; a region with no finite voxel is an error.
+        func referenceMean(_ region: ArraySlice<Int>?, name: String, source: String) throws -> Double? {
+            guard let region else { return nil }
+            guard let mean = LesionUptake.regionMean(volume.voxels, voxels: region) else {
+                throw CommandFailure("\(source): the \(name) reference region has no finite voxel in the map \(path)")
+            }
+            return mean
+        }
+    }
+
     func run() throws {
         try runReportingFailures(common) {
-            let outputs = try OutputFiles([out, csv, dvh], inputs: [labels, dose, suv, muscleMask, bloodPoolMask,
+            let outputs = try OutputFiles([out, csv, dvh], inputs: [labels, suvLabels, dose, suv, muscleMask, bloodPoolMask,
                                                                     normalLiverMask, names, densityMap])
 
-            // Maps, on one grid.
+            // Maps; without --suv-labels both on one grid, sharing --labels.
             let doseVolume = try dose.map { try Inputs.read($0, frame: nil, workingSet: 4.5, expecting: .dose).volume }
             let suvVolume = try suv.map { try Inputs.read($0, frame: nil, workingSet: 3.5, expecting: .uptake).volume }
-            let grid = (doseVolume ?? suvVolume)!.geometry
-            if let d = doseVolume, let s = suvVolume, !d.geometry.isSameGrid(as: s.geometry) {
+            if suvLabels == nil, let d = doseVolume, let s = suvVolume, !d.geometry.isSameGrid(as: s.geometry) {
                 throw CommandFailure("\(suv!): SUV map grid differs from the dose map grid of \(dose!) "
-                    + "(SUV \(Inputs.describe(s.geometry)); dose \(Inputs.describe(d.geometry))); register them first")
+                    + "(SUV \(Inputs.describe(s.geometry)); dose \(Inputs.describe(d.geometry))); "
+                    + "give the SUV map's own label image with --suv-labels, or register the maps")
             }
-            let mapPath = dose ?? suv!
-
-            // Labels and reference masks, with resampling counts; one LabelRegions per image.
-            var resampling = JSONObject()
-            let labelFile = try Inputs.labels(labels, onto: grid, gridOf: mapPath, resample: resampleLabels)
-            let labelImage = labelFile.image
-            let regions = LabelRegions(labelImage.codes)
-            if labelFile.resampled {
-                for (key, value) in labelFile.labelResampling(after: regions) { resampling[key] = value }
+            let referenceLabels = [muscleLabel, bloodPoolLabel, normalLiverLabel].compactMap { $0 }
+            var doseSide = try doseVolume.map {
+                try MapSide(path: dose!, volume: $0, labelsPath: labels, referenceLabels: referenceLabels, resample: resampleLabels)
             }
-            let excluded = Set([muscleLabel, bloodPoolLabel, normalLiverLabel].compactMap { $0.flatMap(labelImage.code(ofLabel:)) })
-            func region(_ label: Int64?, _ maskPath: String?, key: String, name: String) throws -> ArraySlice<Int>? {
-                if let label { return labelImage.code(ofLabel: label).map { regions.voxels(ofLabel: $0) } ?? regions.indices[0..<0] }
-                guard let maskPath else { return nil }
-                let m = try Inputs.labels(maskPath, onto: grid, gridOf: mapPath, resample: resampleLabels, asMask: true)
-                let mask = LabelRegions(m.image.codes)
-                if m.resampled { resampling[key] = m.maskResampling(after: mask) }
-                Self.warnOfOverlap(mask.allVoxels, name: name, labels: labelImage, excluded: excluded)
-                return mask.allVoxels
-            }
-            let muscle = try region(muscleLabel, muscleMask, key: "muscle_mask", name: "muscle")
-            let bloodPool = try region(bloodPoolLabel, bloodPoolMask, key: "blood_pool_mask", name: "blood-pool")
-            let normalLiver = try region(normalLiverLabel, normalLiverMask, key: "normal_liver_mask", name: "normal-liver")
-
-            // References.
-            var references = JSONObject()
-            func referenceMean(_ map: ScalarVolume?, _ region: ArraySlice<Int>?, name: String, option: String) throws -> Double? {
-                guard let map, let region else { return nil }
-                guard let mean = LesionUptake.regionMean(map.voxels, voxels: region) else {
-                    throw CommandFailure("\(option): the \(name) reference region has no finite voxel in the map")
+            var suvSide: MapSide?
+            if let suvVolume {
+                if suvLabels == nil, let doseSide { suvSide = doseSide.serving(suv!, suvVolume) }
+                else {
+                    suvSide = try MapSide(path: suv!, volume: suvVolume, labelsPath: suvLabels ?? labels,
+                                          referenceLabels: referenceLabels, resample: resampleLabels)
                 }
-                return mean
             }
-            let muscleMean = try referenceMean(suvVolume, muscle, name: "muscle", option: muscleMask ?? labels)
-            let bloodMean = try referenceMean(suvVolume, bloodPool, name: "blood-pool", option: bloodPoolMask ?? labels)
-            let liverMean = try referenceMean(doseVolume, normalLiver, name: "normal-liver", option: normalLiverMask ?? labels)
+
+            // References, each on the map it serves.
+            let muscle = try suvSide?.region(label: muscleLabel, mask: muscleMask, key: "muscle_mask", name: "muscle", resample: resampleLabels)
+            let bloodPool = try suvSide?.region(label: bloodPoolLabel, mask: bloodPoolMask, key: "blood_pool_mask", name: "blood-pool",
+                                                resample: resampleLabels)
+            let normalLiver = try doseSide?.region(label: normalLiverLabel, mask: normalLiverMask, key: "normal_liver_mask",
+                                                   name: "normal-liver", resample: resampleLabels)
+            var references = JSONObject()
+            let muscleMean = try suvSide?.referenceMean(muscle, name: "muscle", source: muscleMask ?? suvSide!.labelsPath)
+            let bloodMean = try suvSide?.referenceMean(bloodPool, name: "blood-pool", source: bloodPoolMask ?? suvSide!.labelsPath)
+            let liverMean = try doseSide?.referenceMean(normalLiver, name: "normal-liver", source: normalLiverMask ?? labels)
             if let muscleMean { references["muscle_suv_mean"] = .number(muscleMean) }
             if let bloodMean { references["blood_pool_suv_mean"] = .number(bloodMean) }
             if let liverMean { references["normal_liver_dose_mean_gy"] = .number(liverMean) }
 
-            // Lesions: every non-zero label but the reference labels.
+            // Lesions: every non-zero label but the reference labels, in either label image,
+            // matched by label number; the geometric size from the dose side's labels.
             let lesionNames = try names.map { try Self.readNames($0) } ?? [:]
-            let geometric = regions.counts
-            let lesionLabels = regions.labels.filter { !excluded.contains($0) }
-            for code in lesionLabels {
-                RunWarnings.add(Plausibility.lesionLarge(label: labelImage.label(ofCode: code),
-                                                         volumeML: Double(geometric[code] ?? 0) * grid.voxelVolumeML))
+            func sizes(_ side: MapSide?) -> [Int64: (voxels: Int, ml: Double)] {
+                guard let side else { return [:] }
+                let counts = side.regions.counts
+                return Dictionary(uniqueKeysWithValues: side.lesionCodes.map {
+                    (side.labels.label(ofCode: $0), (counts[$0] ?? 0, Double(counts[$0] ?? 0) * side.grid.voxelVolumeML))
+                })
             }
+            let geometric = sizes(suvSide).merging(sizes(doseSide)) { _, dose in dose }
+            let doseLesions = Set(sizes(doseSide).keys)
+            let lesionLabels = geometric.keys.sorted()
+            for label in lesionLabels { RunWarnings.add(Plausibility.lesionLarge(label: label, volumeML: geometric[label]!.ml)) }
 
-            var doseBlocks: [Int32: JSONObject] = [:]
-            var dvhRows: [(Int32, Double, Double)] = []
-            // Mass-weighted means, Σ ρ·D / Σ ρ over the finite-dose voxels, when densities are given.
-            var massWeightedMeans: [Int32: Double] = [:]
-            if let densityMap, let doseVolume {
-                let rho = try Inputs.densityMap(densityMap, onto: grid, gridOf: mapPath)
-                massWeightedMeans = LabelPartition.weightedMeans(doseVolume.voxels, weights: rho, regions: regions)
-            }
-            if let doseVolume {
-                var partition = LabelPartition(values: doseVolume.voxels, regions: regions)
+            var doseBlocks: [Int64: JSONObject] = [:]
+            var dvhRows: [(Int64, Double, Double)] = []
+            if let doseSide {
+                // Mass-weighted means, Σ ρ·D / Σ ρ over the finite-dose voxels, when densities are given.
+                var massWeightedMeans: [Int32: Double] = [:]
+                if let densityMap {
+                    let rho = try Inputs.densityMap(densityMap, onto: doseSide.grid, gridOf: doseSide.path)
+                    massWeightedMeans = LabelPartition.weightedMeans(doseSide.volume.voxels, weights: rho, regions: doseSide.regions)
+                }
+                var partition = LabelPartition(values: doseSide.volume.voxels, regions: doseSide.regions)
                 var settings = LesionDoseMetrics.Settings()
                 settings.dxPercents = dx.entries.map(\.value)
                 settings.vxLevelsGy = vx.entries.map(\.value)
@@ -147,33 +201,34 @@ struct Lesions: ParsableCommand {
                 settings.bedAlphaBetaGy = bedAlphaBeta.base
                 settings.bedRepairHalfTimeH = bedRepairHalfTime.base / 3600
                 settings.sourceHalfLifeH = halfLife.base / 3600
-                let metrics = LesionDoseMetrics.compute(&partition, excluding: excluded, settings: settings)
-                for (label, m) in metrics {
-                    doseBlocks[label] = doseBlock(m, massWeightedMean: massWeightedMeans[label])
+                let metrics = LesionDoseMetrics.compute(&partition, excluding: doseSide.excluded, settings: settings)
+                for (code, m) in metrics {
+                    doseBlocks[doseSide.labels.label(ofCode: code)] = doseBlock(m, massWeightedMean: massWeightedMeans[code])
                 }
                 if dvh != nil {
-                    dvhRows = try Self.dvhRows(partition, metrics: metrics, binGy: dvhBin.base)
+                    dvhRows = try Self.dvhRows(partition, metrics: metrics, binGy: dvhBin.base).map { (doseSide.labels.label(ofCode: $0.0), $0.1, $0.2) }
                 }
             }
-            var uptake: [Int32: LesionUptake.Metrics] = [:]
-            if let suvVolume {
-                try Inputs.checkSphere(radiusMM: suvpeakRadius.base * 1000, on: grid, image: suv!)
+            var uptake: [Int64: LesionUptake.Metrics] = [:]
+            if let suvSide {
+                try Inputs.checkSphere(radiusMM: suvpeakRadius.base * 1000, on: suvSide.grid, image: suvSide.path)
                 var settings = LesionUptake.Settings()
                 settings.hypoxiaCutoff = hypoxiaCutoff
                 settings.hypoxicVolumeCutoff = hypoxicVolumeCutoff
                 settings.statistic = hypoxiaStatistic
                 settings.peakRadiusMM = suvpeakRadius.base * 1000
-                for m in LesionUptake.metrics(suv: suvVolume.voxels, geometry: grid, regions: regions, excluding: excluded,
+                for m in LesionUptake.metrics(suv: suvSide.volume.voxels, geometry: suvSide.grid, regions: suvSide.regions,
+                                              excluding: suvSide.excluded,
                                               references: .init(muscleMean: muscleMean, bloodPoolMean: bloodMean), settings: settings) {
-                    uptake[m.label] = m
+                    uptake[suvSide.labels.label(ofCode: m.label)] = m
                 }
             }
 
             let rows: [JSONObject] = lesionLabels.map { label in
-                var row: JSONObject = ["label": .int(Int(labelImage.label(ofCode: label))), "name": .string(lesionNames[labelImage.label(ofCode: label)]),
-                                       "voxels": .int(geometric[label] ?? 0),
-                                       "volume_ml": .number(Double(geometric[label] ?? 0) * grid.voxelVolumeML)]
-                if doseVolume != nil { row["dose"] = .object(doseBlocks[label] ?? [:]) }
+                let size = geometric[label]!
+                var row: JSONObject = ["label": .int(Int(label)), "name": .string(lesionNames[label]),
+                                       "voxels": .int(size.voxels), "volume_ml": .number(size.ml)]
+                if doseLesions.contains(label) { row["dose"] = .object(doseBlocks[label] ?? [:]) }
                 if let m = uptake[label] {
                     let empty = m.voxels == m.nanVoxels
                     row["suv"] = .object(["nan_voxels": .int(m.nanVoxels), "max": .number(empty ? nil : m.max),
@@ -207,14 +262,22 @@ struct Lesions: ParsableCommand {
             ]
             var body: JSONObject = ["lesions": .array(rows.map { .object($0) }), "references": .object(references),
                                     "parameters": .object(parameters)]
-            if resampleLabels { body["resampling"] = resampling.entries.isEmpty ? .null : .object(resampling) }
+            if resampleLabels {
+                func entry(_ o: JSONObject?) -> JSONValue { (o?.entries.isEmpty ?? true) ? .null : .object(o!) }
+                if suvLabels != nil {
+                    body["resampling"] = .object(["dose": entry(doseSide?.resampling), "suv": entry(suvSide?.resampling)])
+                } else {
+                    var merged = (doseSide ?? suvSide)!.resampling
+                    if doseSide != nil, let extra = suvSide?.resampling { for (key, value) in extra.entries { merged[key] = value } }
+                    body["resampling"] = entry(merged)
+                }
+            }
             body["warnings"] = try RunWarnings.report()
 
             if let csv { try outputs.stage(text: CSV.table(rows), to: csv) }
             if let dvh {
                 var text = "label,dose_gy,volume_pct\n"
-                for (code, level, pct) in dvhRows.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
-                    let label = labelImage.label(ofCode: code)
+                for (label, level, pct) in dvhRows.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
                     text += "\(label),\(JSONValue.number(level).serialized()),\(JSONValue.number(pct).serialized())\n"
                 }
                 try outputs.stage(text: text, to: dvh)

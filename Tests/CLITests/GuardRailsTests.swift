@@ -329,3 +329,91 @@ private extension Data {
         #expect(!voxdose(["stats", "--help"]).stdout.contains("entries:"))
     }
 }
+
+/// `lesions --suv-labels`: the dose map and the SUV map on their own grids, each with its own
+/// label image (the 90Y PET/MRI and the FMISO PET/CT of one patient); lesions matched by label.
+@Suite struct SeparateGridsTests {
+    /// Lesion 3 as a ball of radius 9 mm at (30, 30, 30) mm, lesion 4 at (50, 40, 30), label 7
+    /// the blood pool (SUV side), label 1 the normal liver (dose side); lesion 5 only in the dose
+    /// labels, lesion 6 only in the SUV labels.
+    func labels(on grid: Grid, extra: (label: Float, centre: [Double])?) -> [Float] {
+        var out = [Float](repeating: 0, count: grid.voxelCount)
+        var balls: [(Float, [Double], Double)] = [(3, [30, 30, 30], 9), (4, [50, 40, 30], 7)]
+        if let extra { balls.append((extra.label, extra.centre, 6)) }
+        for k in 0..<grid.dims[2] { for j in 0..<grid.dims[1] { for i in 0..<grid.dims[0] {
+            let p = [grid.origin[0] + Double(i) * grid.spacing[0], grid.origin[1] + Double(j) * grid.spacing[1],
+                     grid.origin[2] + Double(k) * grid.spacing[2]]
+            var label: Float = p[0] < 12 ? 7 : (p[0] > 64 ? 1 : 0)
+            for (l, c, r) in balls where zip(p, c).map({ ($0 - $1) * ($0 - $1) }).reduce(0, +) <= r * r { label = l }
+            out[grid.index(i, j, k)] = label
+        } } }
+        return out
+    }
+
+    @Test func eachMapWithItsOwnLabels() throws {
+        let ws = Workspace()
+        let doseGrid = Grid(dims: [20, 18, 16], spacing: [4, 4, 4])
+        let suvGrid = Grid(dims: [38, 34, 30], spacing: [2, 2, 2], origin: [1, 1, 1])
+        let doseValues = (0..<doseGrid.voxelCount).map { Float(10 + $0 % 97) }
+        let suvValues = (0..<suvGrid.voxelCount).map { Float(1 + Double($0 % 13) / 4) }
+        let dose = try ws.volume("dose.nii", doseGrid, doseValues)
+        let suv = try ws.volume("suv.nii", suvGrid, suvValues)
+        let doseLabels = try ws.volume("dose_labels.nii", doseGrid, labels(on: doseGrid, extra: (5, [30, 50, 40])), int16: true)
+        let suvLabels = try ws.volume("suv_labels.nii", suvGrid, labels(on: suvGrid, extra: (6, [50, 20, 20])), int16: true)
+
+        let both = voxdose(["lesions", "--labels", doseLabels, "--dose", dose, "--suv", suv, "--suv-labels", suvLabels,
+                            "--blood-pool-label", "7", "--normal-liver-label", "1"])
+        #expect(both.status == 0, "\(both.stderr)")
+        // The same with one map at a time (there the other side's reference label is just another label).
+        let doseAlone = voxdose(["lesions", "--labels", doseLabels, "--dose", dose, "--normal-liver-label", "1"])
+        let suvAlone = voxdose(["lesions", "--labels", suvLabels, "--suv", suv, "--blood-pool-label", "7"])
+        let rows = try #require(both.json["lesions"] as? [[String: Any]])
+        let doseRows = try #require(doseAlone.json["lesions"] as? [[String: Any]])
+        let suvRows = try #require(suvAlone.json["lesions"] as? [[String: Any]])
+        #expect(rows.map { $0["label"] as? Int } == [3, 4, 5, 6])
+        for row in rows {
+            let label = row["label"] as? Int
+            let d = doseRows.first { $0["label"] as? Int == label }
+            let s = suvRows.first { $0["label"] as? Int == label }
+            // Each block equals the one-map run on that map's grid; absent where that label image lacks the lesion.
+            #expect((row["dose"] == nil) == (d == nil), "lesion \(label ?? -1): dose block")
+            #expect((row["suv"] == nil) == (s == nil), "lesion \(label ?? -1): suv block")
+            if let d { #expect(difference(row["dose"], d["dose"]) == nil, "lesion \(label ?? -1)") }
+            if let s {
+                for key in ["suv", "t_bp", "hypoxic", "hypoxic_volume_ml", "hypoxic_fraction"] {
+                    #expect(difference(row[key], s[key]) == nil, "lesion \(label ?? -1) \(key)")
+                }
+            }
+            // The geometric size from the dose grid's labels when the lesion is there.
+            #expect(difference(row["volume_ml"], (d ?? s)?["volume_ml"]) == nil)
+        }
+        let refs = both.json["references"] as? [String: Any] ?? [:]
+        #expect(difference(refs["blood_pool_suv_mean"], (suvAlone.json["references"] as? [String: Any])?["blood_pool_suv_mean"]) == nil)
+        #expect(difference(refs["normal_liver_dose_mean_gy"], (doseAlone.json["references"] as? [String: Any])?["normal_liver_dose_mean_gy"]) == nil)
+
+        // Without --suv-labels the grids must agree; --suv-labels needs both maps.
+        let refused = voxdose(["lesions", "--labels", doseLabels, "--dose", dose, "--suv", suv])
+        #expect(refused.status == 1 && refused.stderr.contains("--suv-labels"), "\(refused.stderr)")
+        #expect(voxdose(["lesions", "--labels", doseLabels, "--suv", suv, "--suv-labels", suvLabels]).status == 64)
+    }
+
+    /// Labels drawn on another grid still, each resampled to its own map: `resampling` keyed by map.
+    @Test func resamplingIsKeyedByMap() throws {
+        let ws = Workspace()
+        let doseGrid = Grid(dims: [20, 18, 16], spacing: [4, 4, 4])
+        let suvGrid = Grid(dims: [38, 34, 30], spacing: [2, 2, 2], origin: [1, 1, 1])
+        let mriGrid = Grid(dims: [80, 72, 64], spacing: [1, 1, 1])
+        let dose = try ws.volume("dose.nii", doseGrid, [Float](repeating: 60, count: doseGrid.voxelCount))
+        let suv = try ws.volume("suv.nii", suvGrid, [Float](repeating: 2, count: suvGrid.voxelCount))
+        let mri = try ws.volume("mri_labels.nii", mriGrid, labels(on: mriGrid, extra: nil), int16: true)
+        let run = voxdose(["lesions", "--labels", mri, "--dose", dose, "--suv", suv, "--suv-labels", mri, "--resample-labels",
+                           "--blood-pool-label", "7"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let resampling = try #require(run.json["resampling"] as? [String: Any])
+        #expect(Set(resampling.keys) == ["dose", "suv"])
+        let doseCounts = try #require((resampling["dose"] as? [String: Any])?["3"] as? [String: Any])
+        let suvCounts = try #require((resampling["suv"] as? [String: Any])?["3"] as? [String: Any])
+        #expect(doseCounts["voxels_before"] as? Int == suvCounts["voxels_before"] as? Int)
+        #expect((suvCounts["voxels_after"] as? Int ?? 0) > (doseCounts["voxels_after"] as? Int ?? 0), "2 mm voxels outnumber 4 mm ones")
+    }
+}
