@@ -26,6 +26,12 @@ public struct Radionuclide: Sendable, Equatable {
 
     public static let y90 = named("Y90")!
 
+    /// The known radionuclide whose half-life is within 0.1 % of `seconds` (a sidecar's
+    /// `RadionuclideHalfLife` without `TracerRadionuclide`), or nil.
+    public static func matching(halfLifeSeconds seconds: Double) -> Radionuclide? {
+        all.first { abs($0.halfLifeSeconds - seconds) <= 1e-3 * $0.halfLifeSeconds }
+    }
+
     /// Looks a radionuclide up by symbol in any common spelling: `Y90`, `Y-90`, `90Y`, `^90^Y`,
     /// `F18`, `18F`, `Tc99m`, `99mTc` (case-insensitive).
     public static func named(_ text: String) -> Radionuclide? {

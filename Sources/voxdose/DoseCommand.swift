@@ -123,6 +123,31 @@ struct Dose: ParsableCommand {
         }
     }
 
+    /// What the image shows: a 90Y PET (the default without a sidecar saying otherwise), or
+    /// another nuclide (`TracerRadionuclide`, else `RadionuclideHalfLife` matched to a known
+    /// nuclide within 0.1 %) or counts (`Units`), which make the map predictive.
+    struct ImageSource {
+        var nuclide: Radionuclide?
+        var predictive: Bool
+        var reason: String
+
+        init(_ sidecar: PETSidecar?) throws {
+            var nuclide: Radionuclide? = .y90
+            if let tracer = sidecar?.string("TracerRadionuclide") {
+                guard let known = Radionuclide.named(tracer) else {
+                    throw CommandFailure("\(sidecar!.path): TracerRadionuclide \"\(tracer)\" is not a radionuclide VoxDose knows")
+                }
+                nuclide = known
+            } else if let seconds = try sidecar?.number("RadionuclideHalfLife"), let match = Radionuclide.matching(halfLifeSeconds: seconds) {
+                nuclide = match  // a half-life that matches no known nuclide names none: still read as 90Y's
+            }
+            let counts = sidecar?.string("Units").map { Quantity.parse("1 " + $0, as: .concentration) == nil } ?? false
+            self.nuclide = nuclide
+            predictive = nuclide != .y90 || counts
+            reason = nuclide != .y90 ? "a \(nuclide?.symbol ?? "non-90Y") image" : "in \(sidecar?.string("Units") ?? "counts")"
+        }
+    }
+
     func run() throws {
         try runReportingFailures(common) {
             let outputs = try OutputFiles([out, summary], inputs: [pet, sidecarFile, densityMap, calibrationMask, labels])
@@ -133,12 +158,19 @@ struct Dose: ParsableCommand {
             let grid = volume.geometry
             let meta = try sidecarFile.map { try PETSidecar(path: $0) }
 
-            // Units, half-life, radionuclide.
-            let unitFactor = try ConcentrationUnit.factor(units, sidecar: meta)
-            if let tracer = meta?.string("TracerRadionuclide"), let nuclide = Radionuclide.named(tracer), nuclide != .y90 {
-                throw CommandFailure("\(meta!.path): TracerRadionuclide is \(tracer), not 90Y")
+            // The imaged nuclide: a 90Y PET, or an image of another tracer (99mTc-MAA SPECT) or in
+            // counts, which only calibration turns into the 90Y dose predicted for an activity.
+            let source = try ImageSource(meta)
+            if source.predictive {
+                guard calibrated, lungShunt != nil else {
+                    throw CommandFailure("\(pet): the image is \(source.reason) (\(meta!.path)), not a 90Y PET in Bq/mL: a predictive 90Y dose "
+                        + "map needs calibration: give --calibrate-activity A --calibration-mask PERFUSED_LIVER --lung-shunt F")
+                }
             }
-            let halfLifeSeconds = try halfLife?.base ?? meta?.number("RadionuclideHalfLife") ?? Radionuclide.y90.halfLifeSeconds
+            let unitFactor = source.predictive && units == nil ? 1 : try ConcentrationUnit.factor(units, sidecar: meta)
+            // 90Y's half-life: another nuclide's is never used for the dose.
+            let halfLifeSeconds = try halfLife?.base ?? (source.predictive ? nil : meta?.number("RadionuclideHalfLife"))
+                ?? Radionuclide.y90.halfLifeSeconds
 
             // Calibration or decay correction.
             var calibrationFactor: Double?
@@ -235,6 +267,8 @@ struct Dose: ParsableCommand {
                 body["density_by_label_g_per_ml"] = .object(byLabel)
                 body["density_elsewhere_g_per_ml"] = .number(uniformDensity)
             }
+            body["source_nuclide"] = .string(source.nuclide?.symbol)
+            body["predictive"] = .bool(source.predictive)
             body["sidecar"] = .string(sidecarFile)
             body["units_to_bq_per_ml"] = .number(unitFactor)
             body["decay_basis"] = .string(decay.basis)
