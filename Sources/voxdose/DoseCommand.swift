@@ -123,28 +123,33 @@ struct Dose: ParsableCommand {
         }
     }
 
-    /// What the image shows: a 90Y PET (the default without a sidecar saying otherwise), or
-    /// another nuclide (`TracerRadionuclide`, else `RadionuclideHalfLife` matched to a known
-    /// nuclide within 0.1 %) or counts (`Units`), which make the map predictive.
+    /// What the image shows: a 90Y PET (the default without a sidecar saying otherwise), or an
+    /// image of another nuclide (`TracerRadionuclide`, else `RadionuclideHalfLife` matched to a
+    /// known nuclide within 0.1 %) or in counts (`Units`), which make the map predictive.
     struct ImageSource {
+        /// The imaged nuclide: Y90 for a 90Y PET; for a predictive map the one the sidecar
+        /// names, or nil when it names none (counts alone).
         var nuclide: Radionuclide?
         var predictive: Bool
+        /// Why the map is predictive, for the refusal without calibration.
         var reason: String
 
-        init(_ sidecar: PETSidecar?) throws {
-            var nuclide: Radionuclide? = .y90
+        /// - Parameter unitsGiven: `--units` overrides the sidecar's `Units` (counts included).
+        init(_ sidecar: PETSidecar?, unitsGiven: Bool) throws {
+            var named: Radionuclide?
             if let tracer = sidecar?.string("TracerRadionuclide") {
                 guard let known = Radionuclide.named(tracer) else {
                     throw CommandFailure("\(sidecar!.path): TracerRadionuclide \"\(tracer)\" is not a radionuclide VoxDose knows")
                 }
-                nuclide = known
-            } else if let seconds = try sidecar?.number("RadionuclideHalfLife"), let match = Radionuclide.matching(halfLifeSeconds: seconds) {
-                nuclide = match  // a half-life that matches no known nuclide names none: still read as 90Y's
+                named = known
+            } else if let seconds = try sidecar?.number("RadionuclideHalfLife") {
+                named = Radionuclide.matching(halfLifeSeconds: seconds)  // one that matches none names none
             }
-            let counts = sidecar?.string("Units").map { Quantity.parse("1 " + $0, as: .concentration) == nil } ?? false
-            self.nuclide = nuclide
-            predictive = nuclide != .y90 || counts
-            reason = nuclide != .y90 ? "a \(nuclide?.symbol ?? "non-90Y") image" : "in \(sidecar?.string("Units") ?? "counts")"
+            let units = unitsGiven ? nil : sidecar?.string("Units")
+            let counts = units.map { Quantity.parse("1 " + $0, as: .concentration) == nil } ?? false
+            predictive = (named != nil && named != .y90) || counts
+            nuclide = predictive ? named : .y90
+            if let named, named != .y90 { reason = "a \(named.symbol) image" } else { reason = "in \(units ?? "counts")" }
         }
     }
 
@@ -160,7 +165,7 @@ struct Dose: ParsableCommand {
 
             // The imaged nuclide: a 90Y PET, or an image of another tracer (99mTc-MAA SPECT) or in
             // counts, which only calibration turns into the 90Y dose predicted for an activity.
-            let source = try ImageSource(meta)
+            let source = try ImageSource(meta, unitsGiven: units != nil)
             if source.predictive {
                 guard calibrated, lungShunt != nil else {
                     throw CommandFailure("\(pet): the image is \(source.reason) (\(meta!.path)), not a 90Y PET in Bq/mL: a predictive 90Y dose "
