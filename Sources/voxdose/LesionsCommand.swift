@@ -28,6 +28,7 @@ struct Lesions: ParsableCommand {
     @Option(help: "Blood-pool reference mask (non-zero voxels).", completion: .file()) var bloodPoolMask: String?
     @Option(help: "Normal-liver reference mask (non-zero voxels).", completion: .file()) var normalLiverMask: String?
     @Option(help: "TSV of label<TAB>name (an optional header row label<TAB>name).", completion: .file()) var names: String?
+    @Option(help: "Patient id written on every lesion row (1–64 of A-Z a-z 0-9 . _ -, not starting with .).") var patientId: String?
     @Option(help: "Density map on the dose grid, g/mL: mean_gy becomes the mass-weighted mean.", completion: .file()) var densityMap: String?
     @Option(help: ArgumentHelp("Dx percentages (dose to the hottest x %), in [0, 100].", valueName: "list")) var dx = PercentileList(argument: "2,50,70,90,98")!
     @Option(help: ArgumentHelp("Vx dose levels, Gy.", valueName: "list")) var vx = KeyedNumbers(argument: "50,89,100,120,205")!
@@ -49,6 +50,9 @@ struct Lesions: ParsableCommand {
 
     func validate() throws {
         if dose == nil && suv == nil { throw ValidationError("give --dose, --suv or both") }
+        if let patientId, !Self.isPatientId(patientId) {
+            throw ValidationError("--patient-id \(patientId): 1–64 characters of A-Z a-z 0-9 . _ -, not starting with a dot")
+        }
         if suvLabels != nil && (dose == nil || suv == nil) {
             throw ValidationError("--suv-labels is the SUV map's own label image beside --labels on the dose map's grid: give --dose and --suv")
         }
@@ -226,8 +230,11 @@ struct Lesions: ParsableCommand {
 
             let rows: [JSONObject] = lesionLabels.map { label in
                 let size = geometric[label]!
-                var row: JSONObject = ["label": .int(Int(label)), "name": .string(lesionNames[label]),
-                                       "voxels": .int(size.voxels), "volume_ml": .number(size.ml)]
+                var row: JSONObject = patientId.map { ["patient_id": .string($0)] } ?? [:]
+                row["label"] = .int(Int(label))
+                row["name"] = .string(lesionNames[label])
+                row["voxels"] = .int(size.voxels)
+                row["volume_ml"] = .number(size.ml)
                 if doseLesions.contains(label) { row["dose"] = .object(doseBlocks[label] ?? [:]) }
                 if let m = uptake[label] {
                     let empty = m.voxels == m.nanVoxels
@@ -296,6 +303,13 @@ struct Lesions: ParsableCommand {
                 "min_gy": empty ? .null : .float(Float(m.minGy)), "max_gy": empty ? .null : .float(Float(m.maxGy)),
                 "median_gy": .number(m.medianGy), "d": .object(d), "v_pct": .object(v),
                 "eud_gy": .number(m.eudGy ?? nil), "bed_gy": .number(m.bedGy)]
+    }
+
+    /// A patient id as studies and batches use it: 1–64 of `A-Z a-z 0-9 . _ -`, not starting
+    /// with `.` (it names a folder).
+    static func isPatientId(_ text: String) -> Bool {
+        (1...64).contains(text.count) && !text.hasPrefix(".")
+            && text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
     }
 
     /// A `reference_overlap` warning when a reference mask's voxels carry lesion labels.

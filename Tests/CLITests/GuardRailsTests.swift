@@ -417,3 +417,22 @@ private extension Data {
         #expect((suvCounts["voxels_after"] as? Int ?? 0) > (doseCounts["voxels_after"] as? Int ?? 0), "2 mm voxels outnumber 4 mm ones")
     }
 }
+
+@Suite struct PatientIdTests {
+    @Test func everyRowCarriesThePatientId() throws {
+        let ws = Workspace()
+        let grid = Grid(dims: [4, 4, 4])
+        let labels = try ws.volume("labels.nii", grid, (0..<64).map { Float($0 % 3) }, int16: true)
+        let dose = try ws.volume("dose.nii", grid, [Float](repeating: 40, count: 64))
+        let run = voxdose(["lesions", "--labels", labels, "--dose", dose, "--patient-id", "ARTE-MISO_07.b", "--csv", ws.path("t.csv")])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = try #require(run.json["lesions"] as? [[String: Any]])
+        #expect(rows.count == 2 && rows.allSatisfy { $0["patient_id"] as? String == "ARTE-MISO_07.b" })
+        let csv = try String(contentsOfFile: ws.path("t.csv"), encoding: .utf8)
+        #expect(csv.hasPrefix("patient_id,label,name,"), "\(csv.prefix(80))")
+        for bad in ["", ".hidden", "a/b", "név", String(repeating: "x", count: 65), "a b"] {
+            #expect(voxdose(["lesions", "--labels", labels, "--dose", dose, "--patient-id", bad]).status == 64, "'\(bad)'")
+        }
+        #expect(voxdose(["lesions", "--labels", labels, "--dose", dose, "--patient-id", String(repeating: "x", count: 64)]).status == 0)
+    }
+}
