@@ -12,14 +12,18 @@ public struct CohortAnalysis: Sendable {
         public var predictors: [String]?
         /// Cut-offs by predictor name, in the order given.
         public var cutoffs: [(name: String, value: Double)]
+        /// The column whose value groups rows that are not independent (`patient_id`: lesions of
+        /// one patient): cluster-robust fits and Obuchowski's clustered AUC interval.
+        public var cluster: String?
 
         /// Options as the command line gives them.
         public init(outcome: String, positive: String? = nil, predictors: [String]? = nil,
-                    cutoffs: [(name: String, value: Double)] = []) {
+                    cutoffs: [(name: String, value: Double)] = [], cluster: String? = nil) {
             self.outcome = outcome
             self.positive = positive
             self.predictors = predictors
             self.cutoffs = cutoffs
+            self.cluster = cluster
         }
     }
 
@@ -55,6 +59,9 @@ public struct CohortAnalysis: Sendable {
     public var univariable: [LogisticFit] = []
     /// One fit of all predictors; nil when the kept rows lack a class.
     public var multivariable: LogisticFit?
+    /// With ``Options/cluster``: the column and the number of clusters among the kept rows.
+    public var cluster: String?
+    public var clusterCount: Int?
 
     /// Runs the analysis; throws ``CohortError`` (naming the table's source) for an unknown
     /// column, a predictor that is not numeric or boolean, a cut-off on a column that is not a
@@ -161,7 +168,8 @@ public struct CohortAnalysis: Sendable {
         func value(_ cell: String) -> Double {
             DataTable.number(cell) ?? (DataTable.boolean(cell) == true ? 1 : 0)
         }
-        let used = [outcomeIndex] + predictorIndices
+        let clusterIndex = try options.cluster.map { try column($0, option: "--cluster") }
+        let used = [outcomeIndex] + predictorIndices + (clusterIndex.map { [$0] } ?? [])
         let kept = table.rows.filter { row in !used.contains { DataTable.isMissing(row[$0]) } }
         rowsRead = table.rows.count
         droppedRows = rowsRead - kept.count
@@ -171,12 +179,32 @@ public struct CohortAnalysis: Sendable {
         }
         let y = kept.map { isPositive($0[outcomeIndex]) }
         positives = y.filter { $0 }.count
+        // Cluster ids: the cluster column's cells as written, numbered in order of appearance.
+        var clusters: [Int]?
+        if let clusterIndex {
+            var ids: [String: Int] = [:]
+            clusters = kept.map { row in
+                let cell = row[clusterIndex]
+                if let id = ids[cell] { return id }
+                ids[cell] = ids.count
+                return ids.count - 1
+            }
+            cluster = options.cluster
+            clusterCount = ids.count
+        }
         let columns = predictorIndices.map { index in kept.map { value($0[index]) } }
         let bothClasses = positives > 0 && positives < kept.count
 
         if !bothClasses {
             warnings.append("all \(kept.count) kept rows are \(positives == 0 ? "negative" : "positive") (positive: \(outcome) = \(positive)): "
                 + "no ROC, tests or logistic fits")
+        } else if let clusters {
+            let positiveClusters = Set(zip(clusters, y).filter { $0.1 }.map(\.0)).count
+            let negativeClusters = Set(zip(clusters, y).filter { !$0.1 }.map(\.0)).count
+            if positiveClusters < 2 || negativeClusters < 2 {
+                warnings.append("auc_ci95 is null: the \(positiveClusters < 2 ? "positive" : "negative") rows all lie in one \(options.cluster!) "
+                    + "cluster; Obuchowski's clustered interval needs them in at least 2")
+            }
         } else if positives < 2 || kept.count - positives < 2 {
             warnings.append("auc_ci95 is null: DeLong's interval needs at least 2 positive and 2 negative rows")
         }
@@ -184,7 +212,7 @@ public struct CohortAnalysis: Sendable {
         for (name, values) in zip(predictorNames, columns) {
             var predictor = Predictor(name: name, n: kept.count, cutoffValue: cutoffs[name])
             if bothClasses {
-                predictor.roc = ROCAnalysis(values: values, positive: y)
+                predictor.roc = ROCAnalysis(values: values, positive: y, clusters: clusters)
                 predictor.mannWhitney = MannWhitneyTest(values: values, positive: y)
                 if predictor.mannWhitney?.p == nil {
                     warnings.append("\(name): every kept row has the same value; mann_whitney_p is null")
@@ -203,13 +231,13 @@ public struct CohortAnalysis: Sendable {
 
         guard bothClasses else { return }
         for (name, values) in zip(predictorNames, columns) {
-            let fit = LogisticRegression.fit(predictors: [(name, values)], outcome: y)
+            let fit = LogisticRegression.fit(predictors: [(name, values)], outcome: y, clusters: clusters)
             if let warning = Self.warning(for: fit, description: "univariable logistic regression of \(outcome) on \(name)") {
                 warnings.append(warning)
             }
             univariable.append(fit)
         }
-        let fit = LogisticRegression.fit(predictors: Array(zip(predictorNames, columns)), outcome: y)
+        let fit = LogisticRegression.fit(predictors: Array(zip(predictorNames, columns)), outcome: y, clusters: clusters)
         let on = predictorNames.isEmpty ? "the intercept alone" : predictorNames.joined(separator: ", ")
         if let warning = Self.warning(for: fit, description: "multivariable logistic regression of \(outcome) on \(on)") {
             warnings.append(warning)

@@ -84,10 +84,14 @@ public enum LogisticRegression {
     ///    no standardized coefficient by more than 1e-8·max(1, |β′ⱼ|); that step is then taken,
     ///    and since Newton converges quadratically the estimate is exact to ~1e-16; at most
     ///    `maxIterations` steps.
-    /// 5. Covariance = (ZᵀWZ)⁻¹ at the estimate, mapped back to the original units with
-    ///    β = Tβ′, Σ = TΣ′Tᵀ (β₀ = β′₀ − Σ β′ⱼmⱼ/sⱼ, βⱼ = β′ⱼ/sⱼ).
+    /// 5. Covariance = (ZᵀWZ)⁻¹ at the estimate — or, with `clusters`, the cluster-robust
+    ///    (sandwich) covariance c·B⁻¹(Σ_g s_g s_gᵀ)B⁻¹, B = ZᵀWZ, s_g = Σ_{i∈g} zᵢ(yᵢ − pᵢ) the
+    ///    score of cluster g, c = G/(G−1)·(N−1)/(N−K) the small-sample factor (G clusters, N rows,
+    ///    K terms; Liang & Zeger 1986; statsmodels' `cov_type="cluster"`) — mapped back to the
+    ///    original units with β = Tβ′, Σ = TΣ′Tᵀ (β₀ = β′₀ − Σ β′ⱼmⱼ/sⱼ, βⱼ = β′ⱼ/sⱼ).
+    /// - Parameter clusters: one cluster id per row (a patient), or nil for independent rows.
     public static func fit(predictors: [(name: String, values: [Double])], outcome: [Bool],
-                           maxIterations: Int = 100) -> LogisticFit {
+                           clusters: [Int]? = nil, maxIterations: Int = 100) -> LogisticFit {
         let n = outcome.count, p = predictors.count + 1
         precondition(predictors.allSatisfy { $0.values.count == n }, "one value per row")
         var fit = LogisticFit(termNames: [interceptName] + predictors.map(\.name), n: n, status: .singular, iterations: 0)
@@ -162,7 +166,11 @@ public enum LogisticRegression {
         // 5. Covariance at the estimate, mapped back to the original units.
         let probability = design.map { logistic(dot($0, beta)) }
         guard let information = Cholesky(gram(design, weights: probability.map { $0 * (1 - $0) })) else { return fit }
-        let standardizedCovariance = information.inverse()
+        var standardizedCovariance = information.inverse()
+        if let clusters {
+            standardizedCovariance = sandwich(bread: standardizedCovariance, design: design, residuals: zip(y, probability).map { $0 - $1 },
+                                              clusters: clusters)
+        }
         // T: row 0 = (1, −m₁/s₁, …), row j = e_j / s_j.
         var transform = [[Double]](repeating: [Double](repeating: 0, count: p), count: p)
         transform[0][0] = 1
@@ -184,6 +192,23 @@ public enum LogisticRegression {
         fit.logLikelihood = logLikelihood
         fit.status = status
         return fit
+    }
+
+    /// The cluster-robust covariance c·B⁻¹MB⁻¹ (see ``fit(predictors:outcome:clusters:maxIterations:)``, step 5).
+    static func sandwich(bread: [[Double]], design: [[Double]], residuals: [Double], clusters: [Int]) -> [[Double]] {
+        let p = bread.count, n = design.count
+        var scores: [Int: [Double]] = [:]
+        for i in 0..<n {
+            var s = scores[clusters[i]] ?? [Double](repeating: 0, count: p)
+            for j in 0..<p { s[j] += design[i][j] * residuals[i] }
+            scores[clusters[i]] = s
+        }
+        var meat = [[Double]](repeating: [Double](repeating: 0, count: p), count: p)
+        for s in scores.values { for a in 0..<p { for b in 0..<p { meat[a][b] += s[a] * s[b] } } }
+        let g = Double(scores.count), rows = Double(n), k = Double(p)
+        let factor = g > 1 && rows > k ? g / (g - 1) * (rows - 1) / (rows - k) : .nan
+        let left = bread.map { row in (0..<p).map { b in (0..<p).reduce(0) { $0 + row[$1] * meat[$1][b] } } }
+        return left.map { row in (0..<p).map { b in factor * (0..<p).reduce(0) { $0 + row[$1] * bread[$1][b] } } }
     }
 
     /// σ(η) = 1 / (1 + e^−η), evaluated without overflow on either side.

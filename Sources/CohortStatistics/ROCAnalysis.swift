@@ -31,13 +31,19 @@ public struct ROCAnalysis: Equatable, Sendable {
     /// O(n log n): AUC from ranks, DeLong's components from combined and within-group midranks
     /// (Sun & Xu, IEEE Signal Process. Lett. 2014), the Youden cut-off from one sweep over the
     /// sorted distinct values.
-    public init?(values: [Double], positive: [Bool]) {
+    /// With `clusters` (one id per row: the patient of each lesion), the standard error is
+    /// Obuchowski's clustered one (``obuchowskiStandardError(_:positive:clusters:auc:)``).
+    public init?(values: [Double], positive: [Bool], clusters: [Int]? = nil) {
         let ranks = TwoSampleRanks(values: values, positive: positive)
         guard ranks.positives > 0, ranks.negatives > 0 else { return nil }
         positives = ranks.positives
         negatives = ranks.negatives
         auc = ranks.u / (Double(positives) * Double(negatives))
-        standardError = Self.delongStandardError(ranks, positive: positive)
+        if let clusters {
+            standardError = Self.obuchowskiStandardError(ranks, positive: positive, clusters: clusters, auc: auc)
+        } else {
+            standardError = Self.delongStandardError(ranks, positive: positive)
+        }
         direction = auc >= 0.5 ? .greater : .less
         (youdenCutoff, sensitivity, specificity) = Self.youden(values: values, positive: positive, direction: direction,
                                                                 positives: positives, negatives: negatives)
@@ -72,6 +78,35 @@ public struct ROCAnalysis: Equatable, Sendable {
             return x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(x.count - 1)
         }
         return (sampleVariance(v10) / Double(v10.count) + sampleVariance(v01) / Double(v01.count)).squareRoot()
+    }
+
+    /// Obuchowski's clustered variance of the AUC (Obuchowski, Biometrics 1997;53:567–578), from
+    /// DeLong's components summed per cluster: with I clusters, M positives and N negatives,
+    /// V₁₀ᵢ = Σ of V₁₀ over cluster i's positives (mᵢ of them), V₀₁ᵢ likewise (nᵢ negatives),
+    ///     S₁₀ = I/((I−1)M) Σᵢ (V₁₀ᵢ − mᵢθ)²,  S₀₁ = I/((I−1)N) Σᵢ (V₀₁ᵢ − nᵢθ)²,
+    ///     S₁₁ = I/(I−1) Σᵢ (V₁₀ᵢ − mᵢθ)(V₀₁ᵢ − nᵢθ),
+    ///     var θ = S₁₀/M + S₀₁/N + 2·S₁₁/(M·N).
+    /// Nil when fewer than two clusters hold positives, or fewer than two hold negatives.
+    private static func obuchowskiStandardError(_ ranks: TwoSampleRanks, positive: [Bool], clusters: [Int], auc: Double) -> Double? {
+        let (v10, v01) = components(ranks, positive: positive)
+        var sum10: [Int: Double] = [:], sum01: [Int: Double] = [:], m: [Int: Double] = [:], n: [Int: Double] = [:]
+        var p = 0, q = 0
+        for (index, isPositive) in positive.enumerated() {
+            let c = clusters[index]
+            if isPositive { sum10[c, default: 0] += v10[p]; m[c, default: 0] += 1; p += 1 }
+            else { sum01[c, default: 0] += v01[q]; n[c, default: 0] += 1; q += 1 }
+        }
+        guard m.count >= 2, n.count >= 2 else { return nil }
+        let all = Set(clusters), count = Double(all.count)
+        let bigM = Double(ranks.positives), bigN = Double(ranks.negatives)
+        var s10 = 0.0, s01 = 0.0, s11 = 0.0
+        for c in all {
+            let a = (sum10[c] ?? 0) - (m[c] ?? 0) * auc, b = (sum01[c] ?? 0) - (n[c] ?? 0) * auc
+            s10 += a * a; s01 += b * b; s11 += a * b
+        }
+        let f = count / (count - 1)
+        let variance = f * s10 / bigM / bigM + f * s01 / bigN / bigN + 2 * f * s11 / (bigM * bigN)
+        return variance >= 0 ? variance.squareRoot() : nil
     }
 
     /// Youden's J over the distinct observed values c. "greater": positive test when value > c;

@@ -20,6 +20,8 @@ struct Cohort: ParsableCommand {
     @Option(help: ArgumentHelp("Cut-offs by predictor: a=89,b=1.29 (above means greater than the cut-off).", valueName: "a=v,b=w"))
     var cutoffs: NamedCutoffs?
     @Option(help: "Write the multivariable fit here as a voxdose.model/1 file (for voxdose plan --model).", completion: .file()) var fit: String?
+    @Option(help: "Rows with the same value here are one cluster (patient_id: lesions of one patient): cluster-robust fits and Obuchowski's AUC interval.")
+    var cluster: String?
     @Option(help: "Write the JSON here instead of stdout.", completion: .file()) var out: String?
     @OptionGroup var common: CommonOptions
 
@@ -27,7 +29,7 @@ struct Cohort: ParsableCommand {
         try runReportingFailures(common) {
             let outputs = try OutputFiles([out, fit], inputs: [table])
             let analysis = try CohortAnalysis(table: try DataTable.read(path: table), options: .init(
-                outcome: outcome, positive: positive, predictors: predictors?.names, cutoffs: cutoffs?.entries ?? []))
+                outcome: outcome, positive: positive, predictors: predictors?.names, cutoffs: cutoffs?.entries ?? [], cluster: cluster))
             var model: LogisticModel? = nil
             if let fit {
                 do { model = try analysis.model(source: table) } catch let error as CohortError {
@@ -45,6 +47,7 @@ struct Cohort: ParsableCommand {
         var predictors = JSONObject()
         for p in analysis.predictors {
             var entry: JSONObject = ["n": .int(p.n)]
+            if let clusters = analysis.clusterCount { entry["n_clusters"] = .int(clusters) }
             entry["roc"] = p.roc.map { roc in
                 .object(["auc": .number(roc.auc),
                          "auc_ci95": roc.ci95.map { .array([.number($0.lower), .number($0.upper)]) } ?? .null,
@@ -71,25 +74,32 @@ struct Cohort: ParsableCommand {
         }
         var univariable = JSONObject()
         for (index, p) in analysis.predictors.enumerated() {
-            univariable[p.name] = index < analysis.univariable.count ? fitObject(analysis.univariable[index]) : .null
+            univariable[p.name] = index < analysis.univariable.count ? fitObject(analysis.univariable[index], clusters: analysis.clusterCount) : .null
         }
-        return ["n_rows": .int(analysis.rowsRead), "dropped_rows": .int(analysis.droppedRows), "n_positive": .int(analysis.positives),
-                "outcome": .string(analysis.outcome), "positive": json(analysis.positive),
-                "warnings": try RunWarnings.report(analysis.warnings),
-                "predictors": .object(predictors),
-                "logistic": .object(["univariable": .object(univariable),
-                                     "multivariable": analysis.multivariable.map(fitObject) ?? .null])]
+        var body: JSONObject = ["n_rows": .int(analysis.rowsRead), "dropped_rows": .int(analysis.droppedRows), "n_positive": .int(analysis.positives),
+                                "outcome": .string(analysis.outcome), "positive": json(analysis.positive),
+                                "warnings": try RunWarnings.report(analysis.warnings),
+                                "predictors": .object(predictors),
+                                "logistic": .object(["univariable": .object(univariable),
+                                                     "multivariable": analysis.multivariable.map { fitObject($0, clusters: analysis.clusterCount) } ?? .null])]
+        if let cluster = analysis.cluster {
+            body["cluster"] = .string(cluster)
+            body["n_clusters"] = .int(analysis.clusterCount)
+        }
+        return body
     }
 
-    static func fitObject(_ fit: LogisticFit) -> JSONValue {
+    static func fitObject(_ fit: LogisticFit, clusters: Int?) -> JSONValue {
         var terms = JSONObject()
         for term in fit.terms ?? [] {
             terms[term.name] = .object(["coef": .number(term.coefficient), "se": .number(term.standardError), "z": .number(term.z),
                                         "p": .number(term.p), "odds_ratio": .number(term.oddsRatio),
                                         "or_ci95": .array([.number(term.oddsRatioCI95.lower), .number(term.oddsRatioCI95.upper)])])
         }
-        return .object(["n": .int(fit.n), "converged": .bool(fit.converged), "separation": .bool(fit.separation),
-                        "terms": fit.terms == nil ? .null : .object(terms)])
+        var object: JSONObject = ["n": .int(fit.n), "converged": .bool(fit.converged), "separation": .bool(fit.separation),
+                                  "terms": fit.terms == nil ? .null : .object(terms)]
+        if let clusters { object["n_clusters"] = .int(clusters) }
+        return .object(object)
     }
 
     /// `voxdose.model/1` (Docs/COHORT.md), keys in the documented order; numbers print in the
