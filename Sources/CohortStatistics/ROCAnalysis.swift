@@ -81,11 +81,13 @@ public struct ROCAnalysis: Equatable, Sendable {
     }
 
     /// Obuchowski's clustered variance of the AUC (Obuchowski, Biometrics 1997;53:567–578), from
-    /// DeLong's components summed per cluster: with I clusters, M positives and N negatives,
-    /// V₁₀ᵢ = Σ of V₁₀ over cluster i's positives (mᵢ of them), V₀₁ᵢ likewise (nᵢ negatives),
-    ///     S₁₀ = I/((I−1)M) Σᵢ (V₁₀ᵢ − mᵢθ)²,  S₀₁ = I/((I−1)N) Σᵢ (V₀₁ᵢ − nᵢθ)²,
+    /// DeLong's components summed per cluster: with I clusters, I₁₀ of them holding positives and
+    /// I₀₁ holding negatives, M positives and N negatives, V₁₀ᵢ = Σ of V₁₀ over cluster i's
+    /// positives (mᵢ of them), V₀₁ᵢ likewise (nᵢ negatives),
+    ///     S₁₀ = I₁₀/((I₁₀−1)M) Σᵢ (V₁₀ᵢ − mᵢθ)²,  S₀₁ = I₀₁/((I₀₁−1)N) Σᵢ (V₀₁ᵢ − nᵢθ)²,
     ///     S₁₁ = I/(I−1) Σᵢ (V₁₀ᵢ − mᵢθ)(V₀₁ᵢ − nᵢθ),
     ///     var θ = S₁₀/M + S₀₁/N + 2·S₁₁/(M·N).
+    /// With one row per cluster this is DeLong's variance exactly (S₁₁ = 0, I₁₀ = M, I₀₁ = N).
     /// Nil when fewer than two clusters hold positives, or fewer than two hold negatives.
     private static func obuchowskiStandardError(_ ranks: TwoSampleRanks, positive: [Bool], clusters: [Int], auc: Double) -> Double? {
         let (v10, v01) = components(ranks, positive: positive)
@@ -104,8 +106,9 @@ public struct ROCAnalysis: Equatable, Sendable {
             let a = (sum10[c] ?? 0) - (m[c] ?? 0) * auc, b = (sum01[c] ?? 0) - (n[c] ?? 0) * auc
             s10 += a * a; s01 += b * b; s11 += a * b
         }
-        let f = count / (count - 1)
-        let variance = f * s10 / bigM / bigM + f * s01 / bigN / bigN + 2 * f * s11 / (bigM * bigN)
+        let i10 = Double(m.count), i01 = Double(n.count)
+        let variance = i10 / (i10 - 1) * s10 / bigM / bigM + i01 / (i01 - 1) * s01 / bigN / bigN
+            + 2 * count / (count - 1) * s11 / (bigM * bigN)
         return variance >= 0 ? variance.squareRoot() : nil
     }
 
