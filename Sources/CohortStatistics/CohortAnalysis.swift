@@ -15,15 +15,19 @@ public struct CohortAnalysis: Sendable {
         /// The column whose value groups rows that are not independent (`patient_id`: lesions of
         /// one patient): cluster-robust fits and Obuchowski's clustered AUC interval.
         public var cluster: String?
+        /// Product terms `a:b` of two numeric predictors, added to the multivariable fit.
+        public var interactions: [(String, String)]
 
         /// Options as the command line gives them.
         public init(outcome: String, positive: String? = nil, predictors: [String]? = nil,
-                    cutoffs: [(name: String, value: Double)] = [], cluster: String? = nil) {
+                    cutoffs: [(name: String, value: Double)] = [], cluster: String? = nil,
+                    interactions: [(String, String)] = []) {
             self.outcome = outcome
             self.positive = positive
             self.predictors = predictors
             self.cutoffs = cutoffs
             self.cluster = cluster
+            self.interactions = interactions
         }
     }
 
@@ -55,8 +59,11 @@ public struct CohortAnalysis: Sendable {
     public var positive: OutcomeValue
     public var warnings: [String] = []
     public var predictors: [Predictor] = []
-    /// One fit per predictor, in predictor order; empty when the kept rows lack a class.
+    /// One fit per predictor, in predictor order (categorical ones included); empty when the
+    /// kept rows lack a class.
     public var univariable: [LogisticFit] = []
+    /// Every predictor's name, in order (``predictors`` lacks the categorical ones: no ROC).
+    public var predictorNames: [String] = []
     /// One fit of all predictors; nil when the kept rows lack a class.
     public var multivariable: LogisticFit?
     /// With ``Options/cluster``: the column and the number of clusters among the kept rows.
@@ -133,9 +140,8 @@ public struct CohortAnalysis: Sendable {
                     throw CohortError("\(source): a predictor cannot be named \"intercept\" (the name of the constant term)")
                 }
                 let kind = table.kind(ofColumn: index)
-                guard kind == .numeric || kind == .boolean else {
-                    throw CohortError("\(source): the column \"\(name)\" is \(kind == .empty ? "empty (every cell is missing)" : "text"); "
-                        + "predictors must be numeric or boolean")
+                guard kind != .empty else {
+                    throw CohortError("\(source): the column \"\(name)\" is empty (every cell is missing); predictors need values")
                 }
                 predictorIndices.append(index)
             }
@@ -152,12 +158,25 @@ public struct CohortAnalysis: Sendable {
             }
         }
         let predictorNames = predictorIndices.map { table.columns[$0] }
+        self.predictorNames = predictorNames
+        let categorical = Set(predictorIndices.filter { table.kind(ofColumn: $0) == .text }.map { table.columns[$0] })
+
+        // Interactions: products of two numeric predictors.
+        for (a, b) in options.interactions {
+            for name in [a, b] {
+                _ = try column(name, option: "--interaction")
+                guard predictorNames.contains(name), !categorical.contains(name) else {
+                    throw CohortError("\(source): --interaction \(a):\(b) names \"\(name)\", which is not a numeric predictor "
+                        + "(predictors: \(predictorNames.joined(separator: ", ")))")
+                }
+            }
+        }
 
         // Cut-offs.
         var cutoffs: [String: Double] = [:]
         for (name, value) in options.cutoffs {
             _ = try column(name, option: "--cutoffs")
-            guard predictorNames.contains(name) else {
+            guard predictorNames.contains(name), !categorical.contains(name) else {
                 throw CohortError("\(source): --cutoffs names \"\(name)\", which is not a predictor (predictors: "
                     + "\(predictorNames.isEmpty ? "none" : predictorNames.joined(separator: ", ")))")
             }
@@ -192,7 +211,20 @@ public struct CohortAnalysis: Sendable {
             cluster = options.cluster
             clusterCount = ids.count
         }
-        let columns = predictorIndices.map { index in kept.map { value($0[index]) } }
+        // Numeric and boolean predictors as numbers; a categorical one as indicator terms
+        // `COLUMN=LEVEL` for every level but the first in code-point order (its reference).
+        var terms: [String: [(name: String, values: [Double])]] = [:]
+        var referenceLevel: [String: String] = [:]
+        for (name, index) in zip(predictorNames, predictorIndices) {
+            if categorical.contains(name) {
+                let cells = kept.map { $0[index] }
+                let levels = Set(cells).sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+                referenceLevel[name] = levels.first
+                terms[name] = levels.dropFirst().map { level in ("\(name)=\(level)", cells.map { $0 == level ? 1 : 0 }) }
+            } else {
+                terms[name] = [(name, kept.map { value($0[index]) })]
+            }
+        }
         let bothClasses = positives > 0 && positives < kept.count
 
         if !bothClasses {
@@ -209,7 +241,8 @@ public struct CohortAnalysis: Sendable {
             warnings.append("auc_ci95 is null: DeLong's interval needs at least 2 positive and 2 negative rows")
         }
 
-        for (name, values) in zip(predictorNames, columns) {
+        for name in predictorNames where !categorical.contains(name) {
+            let values = terms[name]![0].values
             var predictor = Predictor(name: name, n: kept.count, cutoffValue: cutoffs[name])
             if bothClasses {
                 predictor.roc = ROCAnalysis(values: values, positive: y, clusters: clusters)
@@ -230,15 +263,21 @@ public struct CohortAnalysis: Sendable {
         }
 
         guard bothClasses else { return }
-        for (name, values) in zip(predictorNames, columns) {
-            let fit = LogisticRegression.fit(predictors: [(name, values)], outcome: y, clusters: clusters)
+        func levels(_ names: [String]) -> [(column: String, level: String)] {
+            names.compactMap { name in referenceLevel[name].map { (name, $0) } }
+        }
+        for name in predictorNames {
+            var fit = LogisticRegression.fit(predictors: terms[name]!, outcome: y, clusters: clusters)
+            fit.referenceLevels = levels([name])
             if let warning = Self.warning(for: fit, description: "univariable logistic regression of \(outcome) on \(name)") {
                 warnings.append(warning)
             }
             univariable.append(fit)
         }
-        let fit = LogisticRegression.fit(predictors: Array(zip(predictorNames, columns)), outcome: y, clusters: clusters)
-        let on = predictorNames.isEmpty ? "the intercept alone" : predictorNames.joined(separator: ", ")
+        let products = options.interactions.map { a, b in ("\(a):\(b)", zip(terms[a]![0].values, terms[b]![0].values).map { $0 * $1 }) }
+        var fit = LogisticRegression.fit(predictors: predictorNames.flatMap { terms[$0]! } + products, outcome: y, clusters: clusters)
+        fit.referenceLevels = levels(predictorNames)
+        let on = predictorNames.isEmpty ? "the intercept alone" : (predictorNames + products.map(\.0)).joined(separator: ", ")
         if let warning = Self.warning(for: fit, description: "multivariable logistic regression of \(outcome) on \(on)") {
             warnings.append(warning)
         }

@@ -19,6 +19,9 @@ public struct LogisticModel: Equatable, Sendable {
     public var n: Int
     /// Where it came from (the cohort table's path).
     public var source: String
+    /// Each categorical column's reference level (the level without an indicator term
+    /// `COLUMN=LEVEL`); empty when the model has no categorical term.
+    public var referenceLevels: [String: String] = [:]
 
     /// A model from its parts; throws ``CohortError`` unless the names are distinct and
     /// non-empty, there is one finite coefficient per term, and the covariance is a finite,
@@ -75,16 +78,42 @@ public struct LogisticModel: Equatable, Sendable {
         termOrder.firstIndex(of: term).map { coefficients[$0] }
     }
 
-    /// The terms a prediction needs values for: every term but `intercept`.
-    public var requiredTerms: [String] { termOrder.filter { $0 != LogisticRegression.interceptName } }
+    /// The terms a prediction needs values for: every term but `intercept`; an interaction
+    /// `a:b` needs `a` and `b`.
+    public var requiredTerms: [String] {
+        var names: [String] = []
+        for term in termOrder where term != LogisticRegression.interceptName {
+            for part in Self.factors(of: term) where !names.contains(part) { names.append(part) }
+        }
+        return names
+    }
 
-    /// The term vector x (intercept = 1, others from `values`); nil when a required term is
-    /// missing or not finite.
+    /// The factors of a term: `a:b` → [a, b] (an interaction); any other term is its own
+    /// (an indicator `COLUMN=LEVEL` included, whose value the caller supplies).
+    public static func factors(of term: String) -> [String] {
+        term.contains("=") ? [term] : term.split(separator: ":").map(String.init)
+    }
+
+    /// The value of `term`: from `values`, or for an interaction the product of its factors.
+    public static func value(of term: String, in values: [String: Double]) -> Double? {
+        if let value = values[term] { return value }
+        let parts = factors(of: term)
+        guard parts.count > 1 else { return nil }
+        var product = 1.0
+        for part in parts {
+            guard let value = values[part] else { return nil }
+            product *= value
+        }
+        return product
+    }
+
+    /// The term vector x (intercept = 1, others from `values`, interactions as products); nil
+    /// when a required term is missing or not finite.
     private func termVector(_ values: [String: Double]) -> [Double]? {
         var x: [Double] = []
         for name in termOrder {
             if name == LogisticRegression.interceptName { x.append(1); continue }
-            guard let value = values[name], value.isFinite else { return nil }
+            guard let value = Self.value(of: name, in: values), value.isFinite else { return nil }
             x.append(value)
         }
         return x
@@ -173,6 +202,7 @@ extension LogisticModel {
         do {
             try self.init(outcome: file.outcome, positive: file.positive?.value, termOrder: file.term_order,
                           coefficients: coefficients, covariance: covariance, n: file.n, source: file.source)
+            referenceLevels = file.reference_levels ?? [:]
         } catch let error as CohortError {
             throw fail(error.description)
         }
@@ -191,6 +221,7 @@ extension LogisticModel {
         var covariance: [[Double?]]
         var n: Int
         var source: String
+        var reference_levels: [String: String]?
     }
 
     private struct PositiveValue: Decodable {
@@ -229,7 +260,9 @@ extension LogisticFit {
     /// The fit as a response model; nil unless it converged.
     public func model(outcome: String, positive: OutcomeValue?, source: String) -> LogisticModel? {
         guard converged, let coefficients, let covariance else { return nil }
-        return try? LogisticModel(outcome: outcome, positive: positive, termOrder: termNames, coefficients: coefficients,
-                                  covariance: covariance, n: n, source: source)
+        var model = try? LogisticModel(outcome: outcome, positive: positive, termOrder: termNames, coefficients: coefficients,
+                                       covariance: covariance, n: n, source: source)
+        model?.referenceLevels = Dictionary(uniqueKeysWithValues: referenceLevels.map { ($0.column, $0.level) })
+        return model
     }
 }

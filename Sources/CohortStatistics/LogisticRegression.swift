@@ -47,6 +47,9 @@ public struct LogisticFit: Sendable {
     public var covariance: [[Double]]?
     /// Σ yᵢηᵢ − ln(1 + e^ηᵢ) at β; nil with `coefficients`.
     public var logLikelihood: Double?
+    /// For categorical predictors among the terms: each column's reference level (the level
+    /// without an indicator term). Set by ``CohortAnalysis``.
+    public var referenceLevels: [(column: String, level: String)] = []
 
     public var converged: Bool { status == .converged }
     public var separation: Bool { status == .separated }

@@ -55,7 +55,14 @@ public struct ResponseModel: Sendable, Equatable {
         guard let eta0 = logistic.linearPredictor(for: atZero) else { return .failure(.missingTerms(missingTerms(atZero))) }
         let goal = log(target / (1 - target))
         if eta0 >= goal { return .success(0) }
-        guard let slope = logistic.coefficient(for: Self.doseTerm) else { return .failure(.noDoseTerm) }
+        // η is linear in the dose (an interaction dose:x adds its coefficient·x to the slope).
+        guard logistic.termOrder.contains(where: { LogisticModel.factors(of: $0).contains(Self.doseTerm) }) else {
+            return .failure(.noDoseTerm)
+        }
+        var atOne = values
+        atOne[Self.doseTerm] = 1
+        guard let eta1 = logistic.linearPredictor(for: atOne) else { return .failure(.missingTerms(missingTerms(atOne))) }
+        let slope = eta1 - eta0
         guard slope > 0 else { return .failure(.unreachable) }
         return .success((goal - eta0) / slope)
     }

@@ -22,6 +22,8 @@ struct Cohort: ParsableCommand {
     @Option(help: "Write the multivariable fit here as a voxdose.model/1 file (for voxdose plan --model).", completion: .file()) var fit: String?
     @Option(help: "Rows with the same value here are one cluster (patient_id: lesions of one patient): cluster-robust fits and Obuchowski's AUC interval.")
     var cluster: String?
+    @Option(help: ArgumentHelp("A product term a:b of two numeric predictors in the multivariable fit (repeatable).", valueName: "a:b"))
+    var interaction: [InteractionTerm] = []
     @Option(help: "Write the JSON here instead of stdout.", completion: .file()) var out: String?
     @OptionGroup var common: CommonOptions
 
@@ -29,7 +31,8 @@ struct Cohort: ParsableCommand {
         try runReportingFailures(common) {
             let outputs = try OutputFiles([out, fit], inputs: [table])
             let analysis = try CohortAnalysis(table: try DataTable.read(path: table), options: .init(
-                outcome: outcome, positive: positive, predictors: predictors?.names, cutoffs: cutoffs?.entries ?? [], cluster: cluster))
+                outcome: outcome, positive: positive, predictors: predictors?.names, cutoffs: cutoffs?.entries ?? [], cluster: cluster,
+                interactions: interaction.map { ($0.a, $0.b) }))
             var model: LogisticModel? = nil
             if let fit {
                 do { model = try analysis.model(source: table) } catch let error as CohortError {
@@ -73,8 +76,8 @@ struct Cohort: ParsableCommand {
             predictors[p.name] = .object(entry)
         }
         var univariable = JSONObject()
-        for (index, p) in analysis.predictors.enumerated() {
-            univariable[p.name] = index < analysis.univariable.count ? fitObject(analysis.univariable[index], clusters: analysis.clusterCount) : .null
+        for (index, name) in analysis.predictorNames.enumerated() {
+            univariable[name] = index < analysis.univariable.count ? fitObject(analysis.univariable[index], clusters: analysis.clusterCount) : .null
         }
         var body: JSONObject = ["n_rows": .int(analysis.rowsRead), "dropped_rows": .int(analysis.droppedRows), "n_positive": .int(analysis.positives),
                                 "outcome": .string(analysis.outcome), "positive": json(analysis.positive),
@@ -99,6 +102,11 @@ struct Cohort: ParsableCommand {
         var object: JSONObject = ["n": .int(fit.n), "converged": .bool(fit.converged), "separation": .bool(fit.separation),
                                   "terms": fit.terms == nil ? .null : .object(terms)]
         if let clusters { object["n_clusters"] = .int(clusters) }
+        if !fit.referenceLevels.isEmpty {
+            var levels = JSONObject()
+            for (column, level) in fit.referenceLevels { levels[column] = .string(level) }
+            object["reference_levels"] = .object(levels)
+        }
         return .object(object)
     }
 
@@ -107,12 +115,18 @@ struct Cohort: ParsableCommand {
     static func modelDocument(_ model: LogisticModel) -> JSONObject {
         var terms = JSONObject()
         for (name, coefficient) in zip(model.termOrder, model.coefficients) { terms[name] = .number(coefficient) }
-        return JSONObject.document(schema: LogisticModel.schema, [
+        var body: JSONObject = [
             "outcome": .string(model.outcome), "positive": model.positive.map(json) ?? .null, "terms": .object(terms),
             "term_order": .array(model.termOrder.map(JSONValue.string)),
             "covariance": .array(model.covariance.map { .array($0.map(JSONValue.number)) }),
             "n": .int(model.n), "source": .string(model.source),
-        ])
+        ]
+        if !model.referenceLevels.isEmpty {
+            var levels = JSONObject()
+            for (column, level) in model.referenceLevels.sorted(by: { $0.key < $1.key }) { levels[column] = .string(level) }
+            body["reference_levels"] = .object(levels)
+        }
+        return JSONObject.document(schema: LogisticModel.schema, body)
     }
 
     /// The positive value with the type of its column: a number (an integer when whole), a
@@ -123,6 +137,16 @@ struct Cohort: ParsableCommand {
         case .boolean(let b): return .bool(b)
         case .text(let s): return .string(s)
         }
+    }
+}
+
+/// `a:b`, two non-empty column names.
+struct InteractionTerm: ExpressibleByArgument {
+    var a: String, b: String
+    init?(argument: String) {
+        let parts = argument.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, parts[0] != parts[1] else { return nil }
+        (a, b) = (parts[0], parts[1])
     }
 }
 

@@ -44,6 +44,7 @@ struct Plan: ParsableCommand {
     @Option(help: "Tumour volume, mL.") var tumourVolume: QuantityArgument<VolumeML>?
     @Option(help: "Whole-liver volume (tumour included), mL.") var liverVolume: QuantityArgument<VolumeML>?
 
+    @Option(help: "CSV keyed by label with more lesion columns the model uses (histology, …).", completion: .file()) var lesionData: String?
     @Option(help: "Write the JSON here instead of stdout.", completion: .file()) var out: String?
     @OptionGroup var common: CommonOptions
 
@@ -94,7 +95,7 @@ struct Plan: ParsableCommand {
 
     func run() throws {
         try runReportingFailures(common) {
-            let outputs = try OutputFiles([out], inputs: [lesions, model])
+            let outputs = try OutputFiles([out], inputs: [lesions, model, lesionData])
             let responseModel = try model.map(ModelFile.read) ?? .arteMiso
             var warnings: [String] = []
             let spheres = microspheres ?? .resin
@@ -120,7 +121,8 @@ struct Plan: ParsableCommand {
                 warnings.append("the default model's hypoxic term was derived at T/BP > 1.29; with --hypoxia-cutoff \(hypoxiaCutoff) its predictions are outside what it was derived for")
             }
             if let path = lesions {
-                let table = try LesionTable.read(path)
+                var table = try LesionTable.read(path)
+                if let lesionData { try table.merge(lesionData: lesionData) }
                 body["model"] = .object(modelBlock(responseModel))
                 let planned = table.lesions.map { plan($0, model: responseModel) }
                 body["lesions"] = .array(planned.map { .object($0.json) })
@@ -186,8 +188,25 @@ struct Plan: ParsableCommand {
         let dose = terms[ResponseModel.doseTerm]
         let group = DoseHypoxiaGroup(doseMeanGy: dose, tBP: tBP, doseCutoffGy: doseCutoff.base, hypoxiaCutoff: hypoxiaCutoff)
         var notes: [String] = []
+        // Categorical terms `COLUMN=LEVEL`: 1 when the lesion's COLUMN is LEVEL; a level the
+        // model does not know (neither its reference nor an indicator) leaves the term missing.
+        let logistic = model.logistic
+        for term in logistic.termOrder where term.contains("=") {
+            let parts = term.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let written = lesion.texts[parts[0]] else { continue }
+            let known = Set(logistic.termOrder.filter { $0.hasPrefix(parts[0] + "=") }.map { String($0.dropFirst(parts[0].count + 1)) })
+                .union(logistic.referenceLevels[parts[0]].map { [$0] } ?? [])
+            if known.contains(written) { terms[term] = written == parts[1] ? 1 : 0 }
+            else if !notes.contains(where: { $0.hasPrefix("\(parts[0]) ") }) {
+                notes.append("\(parts[0]) \"\(written)\" is a level the model does not know (\(known.sorted().joined(separator: ", ")))")
+            }
+        }
         // `hypoxic` comes from t_bp: name what the table lacks.
-        let missing = model.missingTerms(terms).map { $0 == "hypoxic" && tBP == nil ? "t_bp (for hypoxic)" : $0 }
+        var missing: [String] = []
+        for term in model.missingTerms(terms) {
+            let name = term.contains("=") ? String(term.split(separator: "=")[0]) : term == "hypoxic" && tBP == nil ? "t_bp (for hypoxic)" : term
+            if !missing.contains(name) && !notes.contains(where: { $0.hasPrefix("\(name) ") }) { missing.append(name) }
+        }
         if !missing.isEmpty { notes.append("the model needs \(missing.joined(separator: ", ")), missing for this lesion") }
         let prediction = model.predict(terms)
         var needed: Double?

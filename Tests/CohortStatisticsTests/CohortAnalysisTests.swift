@@ -67,7 +67,11 @@ private func failure(_ csv: String, _ options: CohortAnalysis.Options) -> String
         #expect(failure(Self.table, .init(outcome: "response", predictors: ["dose", "volume"]))?.contains("\"volume\" (named in --predictors)") == true)
         #expect(failure(Self.table, .init(outcome: "response", cutoffs: [("t_bp", 1.29)]))?.contains("\"t_bp\" (named in --cutoffs)") == true)
         #expect(failure(Self.table, .init(outcome: "response", predictors: ["dose"], cutoffs: [("ratio", 1.29)]))?.contains("not a predictor") == true)
-        #expect(failure(Self.table, .init(outcome: "response", predictors: ["grade"]))?.contains("predictors must be numeric or boolean") == true)
+        // A text predictor is categorical: indicator terms, no ROC; a cut-off or an interaction on it is refused.
+        #expect(failure(Self.table, .init(outcome: "response", predictors: ["grade"])) == nil)
+        #expect(failure(Self.table, .init(outcome: "response", predictors: ["grade", "dose"], cutoffs: [("grade", 1)]))?.contains("not a predictor") == true)
+        #expect(failure(Self.table, .init(outcome: "response", predictors: ["grade", "dose"], interactions: [("grade", "dose")]))?
+            .contains("not a numeric predictor") == true)
         #expect(failure(Self.table, .init(outcome: "response", predictors: ["response"]))?.contains("is the outcome") == true)
         #expect(failure(Self.table, .init(outcome: "response", predictors: ["dose", "dose"]))?.contains("twice") == true)
     }
