@@ -127,19 +127,39 @@ enum FileSystem {
         var written = false
         defer { if !written { TemporaryFiles.discard(temporary) } }
         defer { close(fd) }
-        for piece in pieces where piece.count > 0 {
-            var done = 0
-            while done < piece.count {
-                let n = write(fd, piece.baseAddress! + done, piece.count - done)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw VoxelIOError(path, "write failed: \(errorText())") }
-                done += n
-            }
+        for piece in pieces {
+            guard writeAll(fd, piece) else { throw VoxelIOError(path, "write failed: \(errorText())") }
         }
         // Output files get the usual permissions (mkstemp creates them 0600).
         fchmod(fd, 0o666 & ~processUmask)
         written = true
         return temporary
+    }
+
+    /// Writes every byte of `bytes` to `descriptor` (retrying short writes and EINTR); false
+    /// when a write fails (errno says why).
+    static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let n = write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            done += n
+        }
+        return true
+    }
+
+    /// The names in `folder` ("" for the current one), without `.` and `..`; empty when it
+    /// cannot be read. At most `limit` names.
+    static func names(inFolder folder: String, limit: Int = .max) -> [String] {
+        guard let directory = opendir(folder.isEmpty ? "." : folder) else { return [] }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while names.count < limit, let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 
     /// Renames a staged temporary file over `path`.

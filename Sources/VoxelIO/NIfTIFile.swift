@@ -128,7 +128,7 @@ public final class NIfTIFile {
             }
             return LabelImage(labels: labels)
         }
-        var bad: Int?
+        var bad: (index: Int, value: String)?
         let values = try [Int64](unsafeUninitializedCapacity: count) { buffer, initialized in
             try withFrameBytes(frame, directTarget: nil) { raw in
                 bad = RawDecoding.decodeExactLabels(raw!, count: count, datatype: header.datatype, swap: swap,
@@ -139,39 +139,10 @@ public final class NIfTIFile {
         }
         if let bad {
             let d = header.spatialDimensions
-            let (i, j, k) = (bad % d.x, (bad / d.x) % d.y, bad / (d.x * d.y))
-            let value = try readFrameValue(frame, index: bad)
-            throw VoxelIOError(path, "label values must be integers within ±2^53 (9007199254740992); voxel (\(i), \(j), \(k)) holds \(value)")
+            let (i, j, k) = (bad.index % d.x, (bad.index / d.x) % d.y, bad.index / (d.x * d.y))
+            throw VoxelIOError(path, "label values must be integers within ±2^53 (9007199254740992); voxel (\(i), \(j), \(k)) holds \(bad.value)")
         }
         return LabelImage(exactLabels: values)
-    }
-
-    /// The stored value of one voxel as text, with the scaling applied in Float64 (for errors).
-    private func readFrameValue(_ frame: Int, index: Int) throws -> String {
-        var text = "?"
-        try withFrameBytes(frame, directTarget: nil) { raw in
-            let size = header.datatype.bytesPerVoxel, swap = needsSwap
-            let p = raw! + index * size
-            func load<T: FixedWidthInteger>(_: T.Type) -> T { let v = p.loadUnaligned(as: T.self); return swap ? v.byteSwapped : v }
-            let stored: Double
-            var exactText: String?
-            switch header.datatype {
-            case .uint8: stored = Double(load(UInt8.self))
-            case .int8: stored = Double(load(Int8.self))
-            case .int16: stored = Double(load(Int16.self))
-            case .uint16: stored = Double(load(UInt16.self))
-            case .int32: stored = Double(load(Int32.self))
-            case .uint32: stored = Double(load(UInt32.self))
-            case .int64: let v = load(Int64.self); stored = Double(v); exactText = String(v)
-            case .uint64: let v = load(UInt64.self); stored = Double(v); exactText = String(v)
-            case .float32: stored = Double(Float(bitPattern: load(UInt32.self)))
-            case .float64: stored = Double(bitPattern: load(UInt64.self))
-            default: stored = .nan
-            }
-            if let scaling = effectiveScaling { text = "\(stored * scaling.slope + scaling.intercept)" }
-            else { text = exactText ?? "\(stored)" }
-        }
-        return text
     }
 
     /// Reads every byte of voxel data once (inflating a gzip stream to its end where needed),

@@ -15,11 +15,13 @@ public enum NIfTIWriter {
     ///   - description: the header's `descrip` (79 bytes at most are kept).
     ///   - kind: what the map holds, written to `intent_name`, with `cal_min` 0 and `cal_max`
     ///     the largest finite value (nil: no kind, no display range).
+    ///   - maximum: that largest finite value when the caller already has it (it is computed
+    ///     otherwise: one more pass over the volume).
     ///   - outputs: the command's output set to stage the file in (committed with the others);
     ///     nil writes it on its own, atomically.
     public static func write(_ voxels: [Float], to path: String, reference: NIfTIHeader, description: String,
-                             kind: MapKind? = nil, in outputs: OutputFiles? = nil) throws {
-        let largest = kind == nil ? 0 : Reductions.finiteSummary(voxels).max
+                             kind: MapKind? = nil, maximum: Float? = nil, in outputs: OutputFiles? = nil) throws {
+        let largest = kind == nil ? 0 : maximum ?? Reductions.finiteSummary(voxels).max
         try voxels.withUnsafeBytes { data in
             try write(data, datatype: .float32, count: voxels.count, to: path, reference: reference,
                       description: description, intentIsLabel: false, kind: kind, calibrationMax: largest.isFinite ? largest : 0, in: outputs)

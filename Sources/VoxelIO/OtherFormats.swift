@@ -27,13 +27,9 @@ enum OtherFormats {
     /// Refuses a folder: a DICOM series (one of its first files is DICOM) gets the conversion.
     static func refuseFolder(_ path: String) throws {
         guard FileSystem.fileType(path) == S_IFDIR else { return }
-        guard let directory = opendir(path) else { throw VoxelIOError(path, "is a folder, not a NIfTI file") }
-        defer { closedir(directory) }
-        var looked = 0
-        while looked < 16, let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            guard !name.hasPrefix("."), FileSystem.fileType(path + "/" + name) == S_IFREG else { continue }
-            looked += 1
+        let files = FileSystem.names(inFolder: path + "/").lazy
+            .filter { !$0.hasPrefix(".") && FileSystem.fileType(path + "/" + $0) == S_IFREG }.prefix(16)
+        for name in files {
             if let file = try? FileSystem.ReadableFile(path + "/" + name), let prefix = try? file.prefix(132), isDICOM(prefix) {
                 throw VoxelIOError(path, "is a folder of DICOM files, not a NIfTI file; " + dicomConversion)
             }

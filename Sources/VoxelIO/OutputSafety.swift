@@ -96,15 +96,7 @@ public final class OutputFiles {
             }
         }
         if let bytes = standardOutputBytes {
-            bytes.withUnsafeBytes { raw in
-                var done = 0
-                while done < raw.count {
-                    let n = write(STDOUT_FILENO, raw.baseAddress! + done, raw.count - done)
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else { break }
-                    done += n
-                }
-            }
+            _ = bytes.withUnsafeBytes { FileSystem.writeAll(STDOUT_FILENO, $0) }  // a closed stdout is the reader's choice
             standardOutputBytes = nil
         }
     }

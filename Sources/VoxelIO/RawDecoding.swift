@@ -56,40 +56,43 @@ enum RawDecoding {
 
     /// Converts `count` stored voxels to exact integer labels (CONTRACT.md hardening rules):
     /// v = slope · stored + intercept (Float64) when `scaling` is set, else the stored value
-    /// itself, never through Float32. Returns the index of the first voxel that is not an
-    /// integer within ±2⁵³ (NaN and ±∞ included), or nil when every voxel is one.
+    /// itself, never through Float32. Returns the first voxel that is not an integer within
+    /// ±2⁵³ (NaN and ±∞ included) with its value as written for an error message, or nil when
+    /// every voxel is one.
     static func decodeExactLabels(_ raw: UnsafeRawPointer, count: Int, datatype: NIfTIDatatype, swap: Bool,
                                   scaling: (slope: Double, intercept: Double)?,
-                                  into output: UnsafeMutablePointer<Int64>) -> Int? {
+                                  into output: UnsafeMutablePointer<Int64>) -> (index: Int, value: String)? {
         let source = UncheckedSendable(raw), target = UncheckedSendable(output)
         let limit = LabelImage.maximumMagnitude
-        let firstBad = Parallel.mapChunks(count: count, minimumChunk: 1 << 18) { range -> Int? in
+        let firstBad = Parallel.mapChunks(count: count, minimumChunk: 1 << 18) { range -> (index: Int, value: String)? in
             let out = target.value
             func exact(_ v: Double) -> Int64? {
                 guard v.isFinite, abs(v) <= Double(limit), v.rounded(.towardZero) == v else { return nil }
                 return Int64(v)
             }
-            func integers<T: FixedWidthInteger>(_: T.Type) -> Int? {
+            func integers<T: FixedWidthInteger>(_: T.Type) -> (index: Int, value: String)? {
                 let size = MemoryLayout<T>.size
                 for i in range {
                     let stored = source.value.loadUnaligned(fromByteOffset: i * size, as: T.self)
                     let v = swap ? stored.byteSwapped : stored
                     if let (slope, intercept) = scaling {
-                        guard let label = exact(Double(v) * slope + intercept) else { return i }
+                        let scaled = Double(v) * slope + intercept
+                        guard let label = exact(scaled) else { return (i, "\(scaled)") }
                         out[i] = label
                     } else {
-                        guard let wide = Int64(exactly: v), wide.magnitude <= limit.magnitude else { return i }
+                        guard let wide = Int64(exactly: v), wide.magnitude <= limit.magnitude else { return (i, "\(v)") }
                         out[i] = wide
                     }
                 }
                 return nil
             }
-            func floats<Bits: FixedWidthInteger>(_: Bits.Type, _ value: (Bits) -> Double) -> Int? {
+            func floats<Bits: FixedWidthInteger>(_: Bits.Type, _ value: (Bits) -> Double) -> (index: Int, value: String)? {
                 let size = MemoryLayout<Bits>.size
                 for i in range {
                     let bits = source.value.loadUnaligned(fromByteOffset: i * size, as: Bits.self)
                     let stored = value(swap ? bits.byteSwapped : bits)
-                    guard let label = exact(scaling.map { stored * $0.slope + $0.intercept } ?? stored) else { return i }
+                    let scaled = scaling.map { stored * $0.slope + $0.intercept } ?? stored
+                    guard let label = exact(scaled) else { return (i, "\(scaled)") }
                     out[i] = label
                 }
                 return nil

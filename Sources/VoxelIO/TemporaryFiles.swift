@@ -18,8 +18,8 @@ enum TemporaryFiles {
     static let prefix = ".voxdose-"
 
     /// Fixed storage for the handler: no allocation, no Swift runtime calls inside it.
-    private static let capacity = 256
-    nonisolated(unsafe) private static let slots: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
+    fileprivate static let capacity = 256
+    nonisolated(unsafe) fileprivate static let slots: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
         let p = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: capacity)
         p.initialize(repeating: nil, count: capacity)
         return p
@@ -87,21 +87,12 @@ enum TemporaryFiles {
     /// running process owns any more (the process is gone). Files of other hosts are left alone.
     static func sweepStale(inFolder folder: String) {
         let hostTag = owner.prefix(8)
-        guard let directory = opendir(folder.isEmpty ? "." : folder) else { return }
-        defer { closedir(directory) }
-        var stale: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            guard name.hasPrefix(prefix) else { continue }
+        for name in FileSystem.names(inFolder: folder) where name.hasPrefix(prefix) {
             let fields = name.dropFirst(prefix.count).split(separator: "-")
-            guard fields.count == 3, fields[0] == hostTag, let pid = pid_t(fields[1]), pid != getpid() else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { stale.append(folder + name) }
-        }
-        for path in stale {
+            guard fields.count == 3, fields[0] == hostTag, let pid = pid_t(fields[1]), pid != getpid(),
+                  kill(pid, 0) != 0 && errno == ESRCH else { continue }
             var info = stat()
-            if lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG { unlink(path) }
+            if lstat(folder + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG { unlink(folder + name) }
         }
     }
 
@@ -126,14 +117,6 @@ enum TemporaryFiles {
 /// The signal handler: unlink every registered temporary file, then die of the same signal
 /// (SA_RESETHAND restored the default action).
 private func removeAndReraise(_ signal: Int32) {
-    let slots = TemporaryFiles.registeredSlots
-    for slot in 0..<slots.count { if let path = slots.base[slot] { unlink(path) } }
+    for slot in 0..<TemporaryFiles.capacity { if let path = TemporaryFiles.slots[slot] { unlink(path) } }
     raise(signal)
-}
-
-extension TemporaryFiles {
-    /// The registry as the handler reads it.
-    fileprivate static var registeredSlots: (base: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, count: Int) {
-        (slots, capacity)
-    }
 }

@@ -81,3 +81,15 @@ public struct LabelImage: Sendable, Equatable {
         return copy
     }
 }
+
+extension LabelImage {
+    /// Per-code values (a ``LabelRegions``' counts, say) keyed by the labels the codes stand for.
+    public func byLabel<Value>(_ byCode: [Int32: Value]) -> [Int64: Value] {
+        Dictionary(uniqueKeysWithValues: byCode.map { (label(ofCode: $0.key), $0.value) })
+    }
+
+    /// The voxels of `label` in `regions` (built from these codes); empty when the image does not hold it.
+    public func voxels(ofLabel label: Int64, in regions: LabelRegions) -> ArraySlice<Int> {
+        code(ofLabel: label).map { regions.voxels(ofLabel: $0) } ?? regions.indices[0..<0]
+    }
+}

@@ -172,7 +172,7 @@ enum Inputs {
         /// grid (`voxels_before`) and on the map grid (`voxels_after`).
         func labelResampling(after regions: LabelRegions) -> [(String, JSONValue)] {
             let before = voxelsBefore ?? [:]
-            let after = Dictionary(uniqueKeysWithValues: regions.counts.map { (image.label(ofCode: $0.key), $0.value) })
+            let after = image.byLabel(regions.counts)
             return Set(before.keys).union(after.keys).sorted().map { label in
                 (String(label), .object(["voxels_before": .int(before[label] ?? 0), "voxels_after": .int(after[label] ?? 0)]))
             }
@@ -209,10 +209,8 @@ enum Inputs {
         guard let mapped = Resampling.nearestNeighbourLabels(image.codes, from: labelGrid, onto: grid) else {
             throw CommandFailure("\(path): the label image's affine is singular; it cannot be resampled")
         }
-        func byLabel(_ codes: [Int32]) -> [Int64: Int] {
-            Dictionary(uniqueKeysWithValues: LabelPartition.counts(of: codes).map { (image.label(ofCode: $0.key), $0.value) })
-        }
-        let before = byLabel(image.codes), after = byLabel(mapped)
+        let before = image.byLabel(LabelPartition.counts(of: image.codes))
+        let after = image.byLabel(LabelPartition.counts(of: mapped))
         if asMask {
             RunWarnings.add(Plausibility.resamplingLoss(what: "the mask", beforeML: Double(before.values.reduce(0, +)) * labelGrid.voxelVolumeML,
                                                         afterML: Double(after.values.reduce(0, +)) * grid.voxelVolumeML, file: path))

@@ -247,7 +247,8 @@ struct Dose: ParsableCommand {
                                   decaySeconds: decay.elapsedHours.map { $0 * 3600 }, sidecar: meta)
             common.progress("writing \(out)")
             try NIfTIWriter.write(result.doseGy, to: out, reference: file.header,
-                                  description: "VoxDose 90Y absorbed dose Gy (\(method.rawValue.uppercased()))", kind: .doseGy, in: outputs)
+                                  description: "VoxDose 90Y absorbed dose Gy (\(method.rawValue.uppercased()))", kind: .doseGy,
+                                  maximum: dose.max, in: outputs)
 
             var body: JSONObject = [
                 "method": .string(method.rawValue),

@@ -114,7 +114,7 @@ struct Lesions: ParsableCommand {
 
         /// A reference region: label K of this side's label image, or a mask resampled onto its grid.
         mutating func region(label: Int64?, mask: String?, key: String, name: String, resample: Bool) throws -> ArraySlice<Int>? {
-            if let label { return labels.code(ofLabel: label).map { regions.voxels(ofLabel: $0) } ?? regions.indices[0..<0] }
+            if let label { return labels.voxels(ofLabel: label, in: regions) }
             guard let mask else { return nil }
             let m = try Inputs.labels(mask, onto: grid, gridOf: path, resample: resample, asMask: true)
             let maskRegions = LabelRegions(m.image.codes)

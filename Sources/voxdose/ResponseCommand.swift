@@ -84,7 +84,7 @@ struct Response: ParsableCommand {
         /// The reference region at this time point: label K of this label image, or a mask.
         func region(_ label: Int64?, _ maskPath: String?, key: String) throws -> (voxels: ArraySlice<Int>, source: String)? {
             if let label {
-                let voxels = labelImage.code(ofLabel: label).map { regions.voxels(ofLabel: $0) } ?? regions.indices[0..<0]
+                let voxels = labelImage.voxels(ofLabel: label, in: regions)
                 return (voxels, "\(labelsPath) (label \(label))")
             }
             guard let maskPath else { return nil }

@@ -115,15 +115,18 @@ struct Suv: ParsableCommand {
                 }
             }
 
-            let finiteBefore = Reductions.finiteSummary(volume.voxels).finite
-            var suv = (consume volume).voxels  // the concentrations, scaled in place
-            let scale = unitFactor * factor.suvPerBqPerML
-            ElementwiseMaps.scale(&suv, by: Float(scale))
-            if !(scale.isFinite && scale > 0 && Float(scale) > 0) || Reductions.finiteSummary(suv).finite < finiteBefore {
+            // One pass over the concentrations: a Float32 product is monotonic, so the largest
+            // magnitude tells whether any voxel would overflow and the maximum gives cal_max.
+            let input = Reductions.finiteSummary(volume.voxels)
+            let scale = unitFactor * factor.suvPerBqPerML, factor32 = Float(scale)
+            guard scale.isFinite, scale > 0, factor32 > 0, input.finite == 0 || (max(abs(input.min), abs(input.max)) * factor32).isFinite else {
                 throw overflowRefusal(sidecar: sidecarFile)
             }
+            var suv = (consume volume).voxels  // the concentrations, scaled in place
+            ElementwiseMaps.scale(&suv, by: factor32)
             try NIfTIWriter.write(suv, to: out, reference: file.header,
-                                  description: "VoxDose SUV (\(normalization.rawValue)) \(factor.unit)", kind: normalization.mapKind, in: outputs)
+                                  description: "VoxDose SUV (\(normalization.rawValue)) \(factor.unit)", kind: normalization.mapKind,
+                                  maximum: input.finite > 0 ? input.max * factor32 : 0, in: outputs)
 
             var body: JSONObject = [
                 "normalization": .string(normalization.rawValue),
