@@ -79,8 +79,7 @@ public final class OutputFiles {
 
     /// Stages UTF-8 text as the content of `path`.
     public func stage(text: String, to path: String) throws {
-        var bytes = Array(text.utf8)
-        try bytes.withUnsafeMutableBytes { try stage(path, pieces: [UnsafeRawBufferPointer($0)]) }
+        try Array(text.utf8).withUnsafeBytes { try stage(path, pieces: [$0]) }
     }
 
     /// Puts every staged file in place. Outputs declared but never staged are left as they are.
@@ -114,7 +113,6 @@ public final class OutputFiles {
 /// target folder, renamed when complete.
 public enum AtomicTextFile {
     public static func write(_ text: String, to path: String) throws {
-        var bytes = Array(text.utf8)
-        try bytes.withUnsafeMutableBytes { try FileSystem.writeAtomically(path, pieces: [UnsafeRawBufferPointer($0)]) }
+        try Array(text.utf8).withUnsafeBytes { try FileSystem.writeAtomically(path, pieces: [$0]) }
     }
 }

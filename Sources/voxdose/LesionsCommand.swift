@@ -183,8 +183,9 @@ struct Lesions: ParsableCommand {
                     (side.labels.label(ofCode: $0), (counts[$0] ?? 0, Double(counts[$0] ?? 0) * side.grid.voxelVolumeML))
                 })
             }
-            let geometric = sizes(suvSide).merging(sizes(doseSide)) { _, dose in dose }
-            let doseLesions = Set(sizes(doseSide).keys)
+            let doseSizes = sizes(doseSide)
+            let geometric = sizes(suvSide).merging(doseSizes) { _, dose in dose }
+            let doseLesions = Set(doseSizes.keys)
             let lesionLabels = geometric.keys.sorted()
             for label in lesionLabels { RunWarnings.add(Plausibility.lesionLarge(label: label, volumeML: geometric[label]!.ml)) }
 

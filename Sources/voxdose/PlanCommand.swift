@@ -27,15 +27,15 @@ struct Plan: ParsableCommand {
     @Option(help: "Lung shunt fraction (0.08 or 8%); computes the prescription from the lesion table.") var lungShunt: QuantityArgument<Fraction>?
     @Option(help: "Liver activity the dose map's doses correspond to, with its unit: 1.8GBq (default: the table's parameters.activity_gbq).") var activity: QuantityArgument<ActivityGBq>?
     @Option(help: "Normal-liver mean dose at that activity, Gy (default: the table's references.normal_liver_dose_mean_gy).") var normalLiverDose: QuantityArgument<DoseGray>?
-    @Option(help: "Lung mass, with its unit: 70kg, 154lb, 1300g (default 1kg).") var lungMass: QuantityArgument<MassKg>?
+    @Option(help: "Lung mass, with its unit: 1kg, 1000g, 2.2lb (default 1kg).") var lungMass: QuantityArgument<MassKg>?
     @Option(help: "Lung mean-dose limit per treatment, Gy.") var lungLimit: QuantityArgument<DoseGray>?
     @Option(help: "Normal-liver mean-dose limit, Gy (default 40 for resin, 75 for glass).") var normalLiverLimit: QuantityArgument<DoseGray>?
     @Option(help: "Microsphere type: resin or glass.") var microspheres: Microspheres?
     @Option(help: "Target lesions: all, or labels (3,7).") var targets: String?
 
     @Flag(help: "Add the partition model (needs --tumour-mass, --normal-liver-mass, --tnr, --lung-shunt).") var partition = false
-    @Option(help: "Tumour mass, with its unit: 70kg, 154lb, 1300g.") var tumourMass: QuantityArgument<MassKg>?
-    @Option(help: "Normal-liver mass, with its unit: 70kg, 154lb, 1300g.") var normalLiverMass: QuantityArgument<MassKg>?
+    @Option(help: "Tumour mass, with its unit: 0.25kg, 250g.") var tumourMass: QuantityArgument<MassKg>?
+    @Option(help: "Normal-liver mass, with its unit: 1.4kg, 1400g.") var normalLiverMass: QuantityArgument<MassKg>?
     @Option(help: "Tumour-to-normal-liver uptake ratio.") var tnr: Double?
 
     @Flag(help: "Add the BSA method, resin only (needs --weight, --height, --tumour-volume, --liver-volume, --lung-shunt).") var bsa = false
