@@ -48,8 +48,6 @@ Cross-checks before anything is written (the script stops on a disagreement):
     (levels sorted) picks the same reference;
   * main_interaction_cluster has exactly the coefficients of main_interaction (same rows).
 """
-import csv
-import io
 import json
 import math
 import os
@@ -212,38 +210,7 @@ def parse_args(args):
 
 
 # ============================================================================ reading
-MISSING_WORDS = {"na", "nan", "null"}
-NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-
-
-def is_missing(cell):
-    return cell == "" or cell == "." or cell.lower() in MISSING_WORDS
-
-
-def parse_number(cell):
-    if not NUMBER.match(cell):
-        return None
-    v = float(cell)
-    return v if math.isfinite(v) else None
-
-
-def read_table(path):
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(io.StringIO(f.read())))
-    rows = [[c.strip() for c in r] for r in rows if r]
-    header, data = rows[0], rows[1:]
-    for r in data:
-        assert len(r) == len(header), (path, r)
-    return header, data
-
-
-def column_kind(cells):
-    present = [c for c in cells if not is_missing(c)]
-    if all(parse_number(c) is not None for c in present):
-        return "numeric"
-    if all(c.lower() in ("true", "false") for c in present):
-        return "boolean"
-    return "text"
+from cohort_table import column_kind, is_missing, parse_number, read_table  # noqa: E402
 
 
 def load_case(spec):

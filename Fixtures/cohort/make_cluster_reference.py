@@ -91,12 +91,9 @@ file), "dropped_rows", "n", "n_positive", "n_clusters", "roc", "logistic" {"univ
 "multivariable"}, "delong_singleton_check"} (+ "naive_logistic" for artemiso_singletons).
 Floats are Python repr (shortest round-trip), non-finite never occurs (asserted).
 """
-import csv
-import io
 import json
 import math
 import os
-import re
 import sys
 import warnings
 from fractions import Fraction
@@ -213,38 +210,7 @@ CASES = [
 ]
 
 # ============================================================================ reading
-MISSING_WORDS = {"na", "nan", "null"}
-NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-
-
-def is_missing(cell):
-    return cell == "" or cell == "." or cell.lower() in MISSING_WORDS
-
-
-def parse_number(cell):
-    if not NUMBER.match(cell):
-        return None
-    v = float(cell)
-    return v if math.isfinite(v) else None
-
-
-def read_table(path):
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(io.StringIO(f.read())))
-    rows = [[c.strip() for c in r] for r in rows if r]
-    header, data = rows[0], rows[1:]
-    for r in data:
-        assert len(r) == len(header), (path, r)
-    return header, data
-
-
-def column_kind(cells):
-    present = [c for c in cells if not is_missing(c)]
-    if all(parse_number(c) is not None for c in present):
-        return "numeric"
-    if all(c.lower() in ("true", "false") for c in present):
-        return "boolean"
-    return "text"
+from cohort_table import column_kind, is_missing, parse_number, read_table  # noqa: E402
 
 
 def predictor_value(cell, kind):
