@@ -70,9 +70,9 @@ import Testing
           {"label": 2, "dose": {"mean_gy": 60}, "t_bp": 1.5},
           {"label": 3, "dose": {"mean_gy": 60}, "t_bp": 1.5, "histology": "ICC"},
           {"label": 4, "dose": {"mean_gy": 80}, "t_bp": 0.9, "histology": "CRC"}]}
-        """#.write(to: table, atomically: true, encoding: .utf8)
+        """#.write(to: table, atomically: false, encoding: .utf8)
         let data = folder.appendingPathComponent("data.csv")
-        try "label,histology\n2,NET\n".write(to: data, atomically: true, encoding: .utf8)
+        try "label,histology\n2,NET\n".write(to: data, atomically: false, encoding: .utf8)
         let plan = voxdose(["plan", table.path, "--model", model, "--lesion-data", data.path])
         #expect(plan.status == 0, "\(plan.stderr)")
         let rows = try #require(plan.json["lesions"] as? [[String: Any]])

@@ -23,7 +23,7 @@ import Testing
 
     static func write(_ w: Workspace, _ text: String, name: String = "cohort.csv") throws -> String {
         let path = w.path(name)
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
         return path
     }
 

@@ -77,7 +77,7 @@ import Testing
         // `plan --model` uses the fitted model: P = σ(b0 + b1·95 + b2·1) for a hypoxic lesion at 95 Gy.
         let table = temporaryFolder().appendingPathComponent("lesions.json")
         try #"{"schema": "voxdose.lesions/1", "lesions": [{"label": 4, "dose": {"mean_gy": 95}, "t_bp": 1.6}]}"#
-            .write(to: table, atomically: true, encoding: .utf8)
+            .write(to: table, atomically: false, encoding: .utf8)
         let plan = voxdose(["plan", table.path, "--model", model])
         #expect(plan.status == 0, "\(plan.stderr)")
         let b = try #require(written["terms"] as? [String: Double])

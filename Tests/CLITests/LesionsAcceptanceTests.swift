@@ -29,7 +29,7 @@ import TestSupport
         for i in 70..<80 { labels[i] = 10; dose[i] = 2; suv[i] = 0.8 }
         let names = w.path("names.tsv")
         try "label\tname\n1\tleft lobe, segment 8\n3\tthe \"big\" one\n5\tplain\n"
-            .write(toFile: names, atomically: true, encoding: .utf8)
+            .write(toFile: names, atomically: false, encoding: .utf8)
         return (try w.volume("labels.nii", grid, labels, int16: true), try w.volume("dose.nii", grid, dose),
                 try w.volume("suv.nii", grid, suv), names)
     }

@@ -13,7 +13,7 @@ import Testing
         labels[10] = 7; dose[10] = 100
         for i in 20...23 { labels[i] = 9; dose[i] = 5; suv[i] = 2 }
         let names = w.path("names.tsv")
-        try "label\tname\n2\tsegment 8 lesion\n3\tabsent\n7\ttiny\n".write(toFile: names, atomically: true, encoding: .utf8)
+        try "label\tname\n2\tsegment 8 lesion\n3\tabsent\n7\ttiny\n".write(toFile: names, atomically: false, encoding: .utf8)
         return (try w.volume("labels.nii", grid, labels, int16: true), try w.volume("dose.nii", grid, dose),
                 try w.volume("suv.nii", grid, suv), names)
     }

@@ -435,7 +435,7 @@ private func x(_ dmean: Double, hypoxic: Bool) -> [String: Double] {
         @Test func badLesionTables() throws {
             let ws = Workspace()
             let notJSON = ws.path("notjson.json")
-            try "label,dose_mean_gy\n1,95\n".write(toFile: notJSON, atomically: true, encoding: .utf8)
+            try "label,dose_mean_gy\n1,95\n".write(toFile: notJSON, atomically: false, encoding: .utf8)
             let binary = ws.path("binary.json")
             try Data([0x00, 0xff, 0x13, 0x37]).write(to: URL(fileURLWithPath: binary))
             let wrongSchema = try ws.json("wrongschema.json", ["schema": "voxdose.plan/1", "voxdose_version": "x",
@@ -445,7 +445,7 @@ private func x(_ dmean: Double, hypoxic: Bool) -> [String: Double] {
             noLesionsTable.removeValue(forKey: "lesions")
             let noLesions = try ws.json("nolesions.json", noLesionsTable)
             let array = ws.path("array.json")
-            try "[1, 2]".write(toFile: array, atomically: true, encoding: .utf8)
+            try "[1, 2]".write(toFile: array, atomically: false, encoding: .utf8)
             let missing = ws.path("missing.json")
             let out = ws.path("plan.json")
             for file in [notJSON, binary, wrongSchema, noSchema, noLesions, array, missing] {
@@ -462,7 +462,7 @@ private func x(_ dmean: Double, hypoxic: Bool) -> [String: Double] {
             let ws = Workspace()
             let table = try ws.json("table.json", lesionTable([lesion(1, mean: 95, tbp: 1.1)]))
             let notJSON = ws.path("model-text.json")
-            try "intercept -3\n".write(toFile: notJSON, atomically: true, encoding: .utf8)
+            try "intercept -3\n".write(toFile: notJSON, atomically: false, encoding: .utf8)
             var other = m1.json
             other["schema"] = "voxdose.lesions/1"
             let wrongSchema = try ws.json("model-schema.json", other)

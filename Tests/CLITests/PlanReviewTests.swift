@@ -6,7 +6,7 @@ import Testing
 @Suite struct PlanReviewTests {
     private func table(_ body: String) throws -> String {
         let url = temporaryFolder().appendingPathComponent("lesions.json")
-        try #"{"schema": "voxdose.lesions/1", "lesions": [\#(body)]}"#.write(to: url, atomically: true, encoding: .utf8)
+        try #"{"schema": "voxdose.lesions/1", "lesions": [\#(body)]}"#.write(to: url, atomically: false, encoding: .utf8)
         return url.path
     }
 
@@ -16,7 +16,7 @@ import Testing
                                      (#""parameters": {"activity_gbq": 0}, "references": {"normal_liver_dose_mean_gy": 20}"#, "--activity"),
                                      (#""parameters": {"activity_gbq": 1.5}, "references": {"normal_liver_dose_mean_gy": -2}"#, "--normal-liver-dose")] {
             let url = temporaryFolder().appendingPathComponent("t.json")
-            try #"{"schema": "voxdose.lesions/1", "lesions": [\#(lesion)], \#(parameters)}"#.write(to: url, atomically: true, encoding: .utf8)
+            try #"{"schema": "voxdose.lesions/1", "lesions": [\#(lesion)], \#(parameters)}"#.write(to: url, atomically: false, encoding: .utf8)
             let r = voxdose(["plan", url.path, "--lung-shunt", "0.08"])
             #expect(r.status == 1 && r.stderr.hasPrefix("error: ") && r.stderr.contains(option) && r.stdout.isEmpty, "\(r.stderr)")
         }

@@ -88,7 +88,7 @@ import Testing
 @Suite struct PETSidecarTests {
     func sidecar(_ json: String) throws -> PETSidecar {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("sidecar-\(UUID().uuidString).json")
-        try json.write(to: url, atomically: true, encoding: .utf8)
+        try json.write(to: url, atomically: false, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: url) }
         return try PETSidecar(path: url.path)
     }
