@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Reporting", targets: ["Reporting"]),
         .library(name: "Planning", targets: ["Planning"]),
         .library(name: "CohortStatistics", targets: ["CohortStatistics"]),
+        .library(name: "PatientCase", targets: ["PatientCase"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -55,6 +56,10 @@ let package = Package(
         /// Dose × hypoxia groups, the response model, dose needed, activity prescription.
         .target(name: "Planning", dependencies: ["Dosimetry", "PETQuant", "CohortStatistics"]),
 
+        /// One patient's study file, its steps as `voxdose` command lines, and the run that
+        /// executes them into a case folder, all or nothing.
+        .target(name: "PatientCase", dependencies: ["VoxelIO", "Reporting", "CLibcrypto", "CSpawn"]),
+
         // MARK: - C boundary (system libraries, nothing vendored)
 
         /// Debian's libnifti2 + libznz + zlib. `include/znzlib.h` forwards to
@@ -71,6 +76,12 @@ let package = Package(
         /// Debian's libdeflate: whole-buffer gzip inflate, the fastest inflater here (451 MB/s vs zlib 206).
         .systemLibrary(name: "CLibdeflate"),
 
+        /// Debian's OpenSSL libcrypto: SHA-256 of the inputs a case records.
+        .systemLibrary(name: "CLibcrypto"),
+
+        /// glibc's spawn.h with its GNU extensions (starting a child process in another folder).
+        .systemLibrary(name: "CSpawn"),
+
         /// Debian's ISA-L (igzip): the fastest gzip deflate measured here (Docs/PERFORMANCE.md).
         .systemLibrary(name: "CISAL"),
 
@@ -80,7 +91,7 @@ let package = Package(
             name: "voxdose",
             dependencies: [
                 "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry", "PETQuant", "Planning", "CohortStatistics",
-                "Plausibility",
+                "Plausibility", "PatientCase",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -109,6 +120,7 @@ let package = Package(
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Dosimetry", "CohortStatistics"]),
         .testTarget(name: "CohortStatisticsTests", dependencies: ["TestSupport", "CohortStatistics"]),
         .testTarget(name: "PlausibilityTests", dependencies: ["Plausibility"]),
+        .testTarget(name: "PatientCaseTests", dependencies: ["PatientCase"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "voxdose", "CohortStatistics"]),
     ]
 )

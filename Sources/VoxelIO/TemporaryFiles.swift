@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -25,6 +26,16 @@ enum TemporaryFiles {
         return p
     }()
     nonisolated(unsafe) private static var handlersInstalled = false
+    /// Staging folders (``StagingFolder``), removed by the handler once their files are.
+    fileprivate static let folderCapacity = 8
+    nonisolated(unsafe) fileprivate static let folderSlots: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
+        let p = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: folderCapacity)
+        p.initialize(repeating: nil, count: folderCapacity)
+        return p
+    }()
+    /// The child process writing into a staging folder: the handler passes the signal on and
+    /// waits for it (it removes its own temporary files) before removing the folder.
+    nonisolated(unsafe) static var runningChild: pid_t = 0
 
     /// `<8 hex digits of the host name's hash>-<pid>`: tells this machine's processes apart on a
     /// shared file system.
@@ -54,13 +65,37 @@ enum TemporaryFiles {
         return (fd, String(cString: template.map { UInt8(bitPattern: $0) }))
     }
 
-    /// Forgets `path` (renamed into place, or removed by the caller).
+    /// Registers `path` (a file, not yet created perhaps) for removal on a signal.
+    static func register(_ path: String) {
+        installHandlers()
+        withSignalsBlocked {
+            if let slot = (0..<capacity).first(where: { slots[$0] == nil }) { slots[slot] = strdup(path) }
+        }
+    }
+
+    /// Creates the folder `folder/.voxdose-<owner>-XXXXXX` (mode 0700) and registers it for
+    /// removal on a signal (after the files registered with ``register(_:)``).
+    static func createFolder(inFolder folder: String) -> String? {
+        installHandlers()
+        var template = Array("\(folder)\(prefix)\(owner)-XXXXXX".utf8CString)
+        var made = false
+        withSignalsBlocked {
+            made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) } != nil
+            guard made, let slot = (0..<folderCapacity).first(where: { folderSlots[$0] == nil }) else { return }
+            folderSlots[slot] = template.withUnsafeBufferPointer { strdup($0.baseAddress!) }
+        }
+        return made ? String(cString: template.map { UInt8(bitPattern: $0) }) : nil
+    }
+
+    /// Forgets `path`, a file or a folder (renamed into place, or removed by the caller).
     static func forget(_ path: String) {
         withSignalsBlocked {
-            for slot in 0..<capacity {
-                if let p = slots[slot], strcmp(p, path) == 0 {
-                    free(p)
-                    slots[slot] = nil
+            for (table, count) in [(slots, capacity), (folderSlots, folderCapacity)] {
+                for slot in 0..<count {
+                    if let p = table[slot], strcmp(p, path) == 0 {
+                        free(p)
+                        table[slot] = nil
+                    }
                 }
             }
         }
@@ -92,7 +127,12 @@ enum TemporaryFiles {
             guard fields.count == 3, fields[0] == hostTag, let pid = pid_t(fields[1]), pid != getpid(),
                   kill(pid, 0) != 0 && errno == ESRCH else { continue }
             var info = stat()
-            if lstat(folder + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG { unlink(folder + name) }
+            guard lstat(folder + name, &info) == 0 else { continue }
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: unlink(folder + name)
+            case S_IFDIR: try? FileManager.default.removeItem(atPath: folder + name)  // a staging folder
+            default: break
+            }
         }
     }
 
@@ -114,9 +154,17 @@ enum TemporaryFiles {
     }
 }
 
-/// The signal handler: unlink every registered temporary file, then die of the same signal
-/// (SA_RESETHAND restored the default action).
+/// The signal handler: pass the signal to a child writing into a staging folder and wait for
+/// it, unlink every registered temporary file, remove the (now empty) staging folders, then die
+/// of the same signal (SA_RESETHAND restored the default action).
 private func removeAndReraise(_ signal: Int32) {
+    let child = TemporaryFiles.runningChild
+    if child > 0 {
+        kill(child, signal)
+        var status: Int32 = 0
+        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+    }
     for slot in 0..<TemporaryFiles.capacity { if let path = TemporaryFiles.slots[slot] { unlink(path) } }
+    for slot in 0..<TemporaryFiles.folderCapacity { if let path = TemporaryFiles.folderSlots[slot] { rmdir(path) } }
     raise(signal)
 }

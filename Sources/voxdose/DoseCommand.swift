@@ -259,7 +259,7 @@ struct Dose: ParsableCommand {
                 "calibration_factor": .number(calibrationFactor),
                 "total_activity_gbq": .number(totalActivityGBq),
                 "max_gy": dose.finite > 0 ? .float(dose.max) : .null,
-                "output": .string(out),
+                "output": .string(OutputFiles.recordedName(out)),
             ]
             if let kernel = result.kernel {
                 body["kernel_source"] = .string(kernel.source.rawValue)

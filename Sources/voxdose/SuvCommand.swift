@@ -135,7 +135,7 @@ struct Suv: ParsableCommand {
                 "activity_decay_factor": .number(factor.activityDecayFactor),
                 "delta_t_s": .number(timing.elapsedSeconds),
                 "half_life_s": .number(halfLifeSeconds),
-                "output": .string(out),
+                "output": .string(OutputFiles.recordedName(out)),
             ]
             body["nuclide"] = .string(nuclideName)
             body["injected_activity_bq"] = .number(injectedBq)

@@ -1,0 +1,219 @@
+import Foundation
+import CSpawn
+import Reporting
+import VoxelIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failure of a case: the study file or the step at fault, in one line.
+public struct CaseFailure: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Runs a study's steps, each as its own `voxdose` process started from the study's folder with
+/// the command line `case.json` records, into a staging folder renamed to the case folder when
+/// every step has succeeded (Docs/CASE.md).
+///
+/// Running the recorded command line itself (rather than a library call that should be
+/// equivalent) makes "rerun any one step by hand and get the same file" hold by construction;
+/// the only difference is the folder, which the step learns through
+/// ``OutputFiles/caseFoldersVariable`` so that a summary names the final folder.
+public struct CaseRun {
+    public struct Settings: Sendable {
+        /// The `voxdose` binary the steps run.
+        public var executable: String
+        public var replacing = false
+        public var strict = false
+        /// Threads each step may use (`VOXDOSE_THREADS`); nil: every core.
+        public var threads: Int?
+        public init(executable: String) { self.executable = executable }
+    }
+
+    public let study: Study
+    public let steps: CaseSteps
+    public let settings: Settings
+
+    public init(study: Study, settings: Settings) throws {
+        self.study = study
+        self.steps = try CaseSteps(study)
+        self.settings = settings
+    }
+
+    /// Runs every step into `folder`; `progress` receives one line as each step starts.
+    /// - Returns: the warnings of the run (each prefixed with its step), to print once the
+    ///   case folder is in place.
+    /// - Throws: ``CaseFailure`` or ``VoxelIOError``; the case folder is then as it was.
+    public func run(into folder: String, progress: (String) -> Void) throws -> [String] {
+        let started = Date()
+        let names = steps.names
+        // Every file the steps read from the study, hashed before anything runs.
+        let planned = names.map { steps.step($0, doseActivityGBq: 0) }
+        let inputs = try inputRecords(planned)
+        let staging = try StagingFolder(for: folder, replacing: settings.replacing)
+        try refuseInputs(inside: staging.destination, inputs)
+
+        var records: [JSONValue] = []
+        var warnings: [String] = []
+        var doseActivityGBq: Double?
+        for (index, name) in names.enumerated() {
+            let step = steps.step(name, doseActivityGBq: doseActivityGBq)
+            progress("case \(study.patientID): step \(index + 1)/\(names.count) \(step.name)")
+            step.outputs.forEach(staging.expect)
+            let begun = Date()
+            let stepWarnings = try execute(step, staging: staging)
+            records.append(.object([
+                "name": .string(step.name),
+                "argv": .array(step.argv(caseFolder: staging.destination).map(JSONValue.string)),
+                "seconds": .number((Date().timeIntervalSince(begun) * 1000).rounded() / 1000),
+                "outputs": .array(step.outputs.map(JSONValue.string)),
+            ]))
+            warnings += stepWarnings.map { "\(step.name): \($0)" }
+            if name == .dose { doseActivityGBq = try totalActivity(in: staging.path + "/dose.json") }
+        }
+        if settings.strict, let first = warnings.first { throw CaseFailure(first) }
+
+        let record = JSONObject.document(schema: "voxdose.case/1", [
+            "patient_id": .string(study.patientID),
+            "study": .string(study.path),
+            "started_at": .string(Self.timestamp(started)),
+            "finished_at": .string(Self.timestamp(Date())),
+            "inputs": .array(inputs),
+            "steps": .array(records),
+            "warnings": .array(warnings.map(JSONValue.string)),
+            "status": .string("complete"),
+        ])
+        staging.expect("case.json")
+        guard FileManager.default.createFile(atPath: staging.path + "/case.json", contents: Data(record.serialized().utf8)) else {
+            throw VoxelIOError(staging.path + "/case.json", "cannot be written")
+        }
+        try staging.commit()
+        return warnings
+    }
+
+    /// `{path, sha256, bytes}` of the study file and of every file the steps read, in the
+    /// order first read (a `.hdr` image's data file beside it included).
+    private func inputRecords(_ planned: [CaseStep]) throws -> [JSONValue] {
+        var paths = [(study.path as NSString).lastPathComponent]
+        for step in planned {
+            for path in step.inputs {
+                for file in [path] + NIfTIFile.companionDataFiles(ofHeader: absolute(path)).map(relative) where !paths.contains(file) {
+                    paths.append(file)
+                }
+            }
+        }
+        return try paths.map { path in
+            let digest = try FileDigest.sha256(ofFile: absolute(path))
+            return .object(["path": .string(path), "sha256": .string(digest.hex), "bytes": .int(digest.bytes)])
+        }
+    }
+
+    /// Refuses a case folder that holds an input: replacing it would destroy the input.
+    private func refuseInputs(inside folder: String, _ inputs: [JSONValue]) throws {
+        for case .object(let entry) in inputs {
+            guard case .string(let path)? = entry["path"] else { continue }
+            let real = (URL(fileURLWithPath: absolute(path)).resolvingSymlinksInPath().path)
+            if real.hasPrefix(folder + "/") {
+                throw VoxelIOError(folder, "holds the input \(path); the case folder would replace it, so choose another --out")
+            }
+        }
+    }
+
+    private func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : study.folder + "/" + path }
+
+    private func relative(_ path: String) -> String {
+        path.hasPrefix(study.folder + "/") ? String(path.dropFirst(study.folder.count + 1)) : path
+    }
+
+    /// The dose step's `total_activity_gbq`, the activity the lesion table's doses correspond to.
+    private func totalActivity(in summary: String) throws -> Double {
+        guard let activity = try JSONInput.readObject(summary, what: "the dose summary")["total_activity_gbq"]?.finiteNumber else {
+            throw CaseFailure("\(study.path): step dose: its summary holds no finite total_activity_gbq")
+        }
+        return activity
+    }
+
+    /// Runs one step as a child process from the study's folder; returns its warnings.
+    private func execute(_ step: CaseStep, staging: StagingFolder) throws -> [String] {
+        var arguments = step.argv(caseFolder: staging.path)
+        arguments[0] = settings.executable
+        if settings.strict { arguments.append("--strict") }
+        var environment = ProcessInfo.processInfo.environment
+        environment[OutputFiles.caseFoldersVariable] = staging.path + "\n" + staging.destination
+        if let threads = settings.threads { environment["VOXDOSE_THREADS"] = String(threads) }
+        let (status, errorText) = try ChildProcess.run(arguments, in: study.folder, environment: environment)
+        let lines = errorText.split(separator: "\n").map(String.init)
+        guard status == 0 else {
+            let message = lines.first(where: { $0.hasPrefix("error: ") }).map { String($0.dropFirst(7)) }
+                ?? lines.last ?? "exited with status \(status)"
+            throw CaseFailure("\(study.path): step \(step.name): \(message)")
+        }
+        return lines.filter { $0.hasPrefix("warning: ") }.map { String($0.dropFirst(9)) }
+    }
+
+    /// ISO 8601 with the local UTC offset (`2026-03-03T10:15:00+01:00`).
+    static func timestamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = .current
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ssxxxxx"
+        return formatter.string(from: date)
+    }
+}
+
+/// Starting a child process with posix_spawn: its folder, its environment, stdout discarded,
+/// stderr captured.
+enum ChildProcess {
+    static func run(_ arguments: [String], in folder: String, environment: [String: String]) throws -> (status: Int32, stderr: String) {
+        var pipeEnds: [Int32] = [0, 0]
+        guard pipe(&pipeEnds) == 0 else { throw CaseFailure("cannot create a pipe: \(String(cString: strerror(errno)))") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 2)
+        posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
+        posix_spawn_file_actions_addclose(&actions, pipeEnds[1])
+        posix_spawn_file_actions_addchdir_np(&actions, folder)
+        // The child starts with the default signal actions and no signal blocked.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&all)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&all, signal) }
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var spawned: Int32 = 0
+        let result = StagingFolder.withChild(spawn: {
+            var pid: pid_t = 0
+            spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+            close(pipeEnds[1])
+            return spawned == 0 ? pid : 0
+        }) { pid -> (Int32, String) in
+            var captured: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(pipeEnds[0], &buffer, buffer.count)
+                if n > 0 { captured += buffer[0..<n]; continue }
+                if n < 0 && errno == EINTR { continue }
+                break
+            }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let exited = (status & 0x7f) == 0
+            return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), String(decoding: captured, as: UTF8.self))
+        }
+        close(pipeEnds[0])
+        guard let result else { throw CaseFailure("cannot run \(arguments[0]): \(String(cString: strerror(spawned)))") }
+        return result
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import VoxelIO
+
+/// One step of a case: a `voxdose` command line run from the study's folder, its outputs (file
+/// names in the case folder) and the files it reads from the study.
+public struct CaseStep: Sendable {
+    /// An argument: text as it is, or a file of the case folder (written with the folder the
+    /// command line is for: the final folder in `case.json`, the staging folder while running).
+    public enum Argument: Sendable, Equatable {
+        case text(String)
+        case caseFile(String)
+    }
+
+    public var name: String
+    /// The arguments after `voxdose`.
+    public var arguments: [Argument]
+    /// File names in the case folder, in the order the command writes them.
+    public var outputs: [String]
+    /// Files of the study the step reads, as the study writes them.
+    public var inputs: [String]
+
+    /// The command line with the case's files in `folder`.
+    public func argv(caseFolder folder: String) -> [String] {
+        ["voxdose"] + arguments.map {
+            switch $0 {
+            case .text(let text): return text
+            case .caseFile(let name): return folder + "/" + name
+            }
+        }
+    }
+}
+
+/// The steps a study allows, in the order they run (Docs/CASE.md): what each reads from the
+/// study, what it takes from the steps before it, and the options the study adds.
+public struct CaseSteps: Sendable {
+    public let study: Study
+
+    /// The step names in the order they run, for the scans given.
+    public enum Name: String, CaseIterable, Sendable {
+        case dose, suvFMISO = "suv_fmiso", suvFDGBaseline = "suv_fdg_baseline", suvFDGFollowup = "suv_fdg_followup"
+        case lesions, response, plan
+    }
+
+    /// - Throws: ``VoxelIOError`` naming the study and the key when the study lacks what its
+    ///   scans need (a label image for the lesion table) or asks for steps this version lacks.
+    public init(_ study: Study) throws {
+        self.study = study
+        if study.scans[.maaSPECT] != nil {
+            throw VoxelIOError(study.path, "maa_spect: the pre-treatment (99mTc-MAA) steps of `voxdose case` are not available in "
+                + "this version; run `voxdose shunt`, `voxdose dose` and `voxdose lesions` on the SPECT by hand (Docs/PLANNING.md)")
+        }
+        for kind in [Study.ScanKind.y90PET, .fmisoPET, .fdgBaseline, .fdgFollowup] where study.scans[kind] != nil {
+            guard study.scans[kind]?.labels != nil else {
+                throw VoxelIOError(study.path, "labels: is missing: \(kind.rawValue) needs a label image (the study's labels, or \(kind.rawValue).labels)")
+            }
+        }
+    }
+
+    /// The steps that run for this study, in order.
+    public var names: [Name] {
+        var names: [Name] = []
+        let scans = study.scans
+        if scans[.y90PET] != nil { names.append(.dose) }
+        if scans[.fmisoPET] != nil { names.append(.suvFMISO) }
+        if scans[.fdgBaseline] != nil { names.append(.suvFDGBaseline) }
+        if scans[.fdgFollowup] != nil { names.append(.suvFDGFollowup) }
+        if scans[.y90PET] != nil { names.append(.lesions) }
+        if scans[.fdgBaseline] != nil && scans[.fdgFollowup] != nil { names.append(.response) }
+        if scans[.y90PET] != nil { names.append(.plan) }
+        return names
+    }
+
+    /// The step `name`. `doseActivityGBq` is the dose step's `total_activity_gbq`, known once it
+    /// has run: the lesion table's `--activity`, at full round-trip precision.
+    public func step(_ name: Name, doseActivityGBq: Double? = nil) -> CaseStep {
+        switch name {
+        case .dose: return dose()
+        case .suvFMISO: return uptake(.fmisoPET, name: name, map: "fmiso_suv", normalization: nil)
+        case .suvFDGBaseline: return uptake(.fdgBaseline, name: name, map: "fdg_baseline_sul", normalization: "lbm-janmahasatian")
+        case .suvFDGFollowup: return uptake(.fdgFollowup, name: name, map: "fdg_followup_sul", normalization: "lbm-janmahasatian")
+        case .lesions: return lesions(activityGBq: doseActivityGBq)
+        case .response: return response()
+        case .plan: return plan()
+        }
+    }
+
+    private func dose() -> CaseStep {
+        let scan = study.scans[.y90PET]!
+        var line = CommandLine("dose", input: scan.image)
+        line.output("--out", "dose.nii.gz")
+        line.output("--summary", "dose.json")
+        if scan.sidecarNamed, let sidecar = scan.sidecar { line.set("--sidecar", sidecar) }
+        let t = study.treatment
+        if let time = t.implantTime { line.set("--implant-time", time) }
+        if let activity = t.administeredActivity {
+            line.set("--administered-activity", activity)
+            if let residual = t.residualActivity { line.set("--residual", residual) }
+        }
+        line.apply(scan.options)
+        return line.step(.dose, reading: scan.sidecar)
+    }
+
+    private func uptake(_ kind: Study.ScanKind, name: Name, map: String, normalization: String?) -> CaseStep {
+        let scan = study.scans[kind]!
+        var line = CommandLine("suv", input: scan.image)
+        line.output("--out", map + ".nii.gz")
+        line.output("--summary", map + ".json")
+        if scan.sidecarNamed, let sidecar = scan.sidecar { line.set("--sidecar", sidecar) }
+        if let normalization { line.set("--normalization", normalization) }
+        line.apply(scan.options)
+        return line.step(name, reading: scan.sidecar)
+    }
+
+    private func lesions(activityGBq: Double?) -> CaseStep {
+        let doseScan = study.scans[.y90PET]!
+        var line = CommandLine("lesions")
+        line.set("--labels", doseScan.labels!)
+        line.input("--dose", "dose.nii.gz")
+        if let suvScan = study.scans[.fmisoPET] {
+            line.input("--suv", "fmiso_suv.nii.gz")
+            line.set("--suv-labels", suvScan.labels!)
+            region(.muscle, into: &line, label: "--muscle-label", mask: "--muscle-mask")
+            region(.bloodPool, into: &line, label: "--blood-pool-label", mask: "--blood-pool-mask")
+        }
+        region(.normalLiver, into: &line, label: "--normal-liver-label", mask: "--normal-liver-mask")
+        if let names = study.names { line.set("--names", names) }
+        line.flag("--resample-labels")
+        if let activityGBq { line.set("--activity", "\(activityGBq)GBq") }
+        line.set("--patient-id", study.patientID)
+        line.output("--dvh", "dvh.csv")
+        line.output("--csv", "lesions.csv")
+        line.output("--out", "lesions.json")
+        line.apply(study.lesionsOptions)
+        return line.step(.lesions)
+    }
+
+    private func response() -> CaseStep {
+        let baseline = study.scans[.fdgBaseline]!, followup = study.scans[.fdgFollowup]!
+        var line = CommandLine("response")
+        line.input("--baseline", "fdg_baseline_sul.nii.gz")
+        line.set("--baseline-labels", baseline.labels!)
+        line.input("--followup", "fdg_followup_sul.nii.gz")
+        line.set("--followup-labels", followup.labels!)
+        region(.normalLiver, into: &line, label: "--liver-label", mask: "--liver-mask")
+        region(.bloodPool, into: &line, label: "--blood-pool-label", mask: "--blood-pool-mask")
+        line.flag("--resample-labels")
+        line.output("--out", "response.json")
+        return line.step(.response)
+    }
+
+    private func plan() -> CaseStep {
+        var line = CommandLine("plan", caseInput: "lesions.json")
+        let t = study.treatment
+        // Prescription options need a lung shunt; without one the plan gives groups, expected
+        // response and dose needed only.
+        if let shunt = t.lungShunt {
+            line.set("--lung-shunt", shunt)
+            if let mass = t.lungMass { line.set("--lung-mass", mass) }
+            line.set("--microspheres", t.microspheres.rawValue)
+        }
+        line.output("--out", "plan.json")
+        line.apply(study.planOptions)
+        return line.step(.plan)
+    }
+
+    private func region(_ region: Study.Region, into line: inout CommandLine, label: String, mask: String) {
+        switch study.regions[region] {
+        case .label(let k)?: line.set(label, String(k))
+        case .mask(let path)?: line.set(mask, path)
+        case nil: break
+        }
+    }
+}
+
+/// A command line being built: options in order, each set once (a later `set` replaces the
+/// value in place), and the study's options applied last.
+private struct CommandLine {
+    private(set) var arguments: [CaseStep.Argument]
+    /// Each option's words: its name, and its value unless it is a flag.
+    private var options: [(name: String, value: CaseStep.Argument?)] = []
+    private var outputs: [String] = []
+    private var inputs: [String] = []
+
+    /// `voxdose COMMAND [INPUT]`: the positional input, when there is one, is read from the study.
+    init(_ command: String, input: String? = nil) {
+        arguments = [.text(command)]
+        if let input { arguments.append(.text(input)); inputs.append(input) }
+    }
+
+    /// A positional input from the case folder (the lesion table of `plan`).
+    init(_ command: String, caseInput: String) {
+        arguments = [.text(command), .caseFile(caseInput)]
+    }
+
+    mutating func set(_ option: String, _ value: String) {
+        place(option, .text(value))
+        if StepOptions.fileOptions.contains(String(option.dropFirst(2))) { inputs.append(value) }
+    }
+
+    mutating func input(_ option: String, _ caseFile: String) { place(option, .caseFile(caseFile)) }
+
+    mutating func output(_ option: String, _ caseFile: String) {
+        place(option, .caseFile(caseFile))
+        outputs.append(caseFile)
+    }
+
+    mutating func flag(_ option: String) { place(option, nil) }
+
+    private mutating func place(_ option: String, _ value: CaseStep.Argument?) {
+        if let index = options.firstIndex(where: { $0.name == option }) {
+            options[index].value = value
+        } else {
+            options.append((option, value))
+        }
+    }
+
+    /// The study's options for this step: each replaces what the study implied, `false` drops it.
+    mutating func apply(_ studyOptions: StepOptions) {
+        for (name, value) in studyOptions.entries {
+            let option = "--" + name
+            switch value {
+            case .value(let text): set(option, text)
+            case .flag: flag(option)
+            case .absent: options.removeAll { $0.name == option }
+            }
+        }
+    }
+
+    func step(_ name: CaseSteps.Name, reading extra: String? = nil) -> CaseStep {
+        var read: [String] = []
+        for path in inputs + (extra.map { [$0] } ?? []) where !read.contains(path) { read.append(path) }
+        let words = arguments + options.flatMap { [CaseStep.Argument.text($0.name)] + ($0.value.map { [$0] } ?? []) }
+        return CaseStep(name: name.rawValue, arguments: words, outputs: outputs, inputs: read)
+    }
+}
