@@ -5,9 +5,9 @@
 #   make fuzz   the libFuzzer targets of Fuzz/, FUZZ_SECONDS (default 60) each (see Docs/FUZZING.md)
 
 SWIFT        ?= swift
-APT_PACKAGES := libnifti-dev zlib1g-dev libdeflate-dev libisal-dev
+APT_PACKAGES := libnifti-dev zlib1g-dev libdeflate-dev libisal-dev libssl-dev
 VOXDOSE      := .build/release/voxdose
-EXAMPLE      := Fixtures/example
+EXAMPLE      := Fixtures/patient
 
 .PHONY: deps build demo test bench fixtures clean fuzz
 
@@ -25,25 +25,13 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product voxdose
 
-# The main job on the example: header, 90Y dose map (LDM and kernel) with per-lesion summary,
-# statistics of the dose map, the lesion table with the FMISO SUV map, and the plan.
-# Outputs go to .build/demo/.
+# The main job: one `voxdose case` on the built-in example patient (Fixtures/patient: 90Y PET/MRI,
+# FMISO PET/CT, FDG before and after, labels on the MRI and CT grids), then a summary of its case
+# folder. Outputs go to .build/demo/EXAMPLE-001/.
 demo: build
 	@mkdir -p .build/demo
-	$(VOXDOSE) info $(EXAMPLE)/pet_y90.nii.gz
-	$(VOXDOSE) dose $(EXAMPLE)/pet_y90.nii.gz --out .build/demo/dose_ldm.nii.gz \
-	    --implant-time 2026-03-02T09:41:00 --reference-time 2026-03-03T10:15:00 \
-	    --labels $(EXAMPLE)/labels.nii.gz --summary .build/demo/dose_ldm.json
-	$(VOXDOSE) dose $(EXAMPLE)/pet_y90.nii.gz --out .build/demo/dose_dvk.nii.gz --method dvk \
-	    --implant-time 2026-03-02T09:41:00 --reference-time 2026-03-03T10:15:00 \
-	    --labels $(EXAMPLE)/labels.nii.gz --summary .build/demo/dose_dvk.json
-	$(VOXDOSE) stats .build/demo/dose_ldm.nii.gz --labels $(EXAMPLE)/labels.nii.gz --percentiles 2,50,98 --format csv
-	$(VOXDOSE) lesions --labels $(EXAMPLE)/labels.nii.gz --names $(EXAMPLE)/labels.tsv \
-	    --dose .build/demo/dose_ldm.nii.gz --suv $(EXAMPLE)/fmiso_suv.nii.gz --normal-liver-label 1 \
-	    --muscle-mask $(EXAMPLE)/muscle_mask.nii.gz --blood-pool-mask $(EXAMPLE)/blood_pool_mask.nii.gz \
-	    --activity 0.530GBq --csv .build/demo/lesions.csv --out .build/demo/lesions.json
-	$(VOXDOSE) plan .build/demo/lesions.json --lung-shunt 6% --out .build/demo/plan.json
-	@python3 Scripts/plan_summary.py .build/demo/plan.json
+	$(VOXDOSE) case $(EXAMPLE)/study.json --out .build/demo/EXAMPLE-001 --overwrite
+	@python3 Scripts/case_summary.py .build/demo/EXAMPLE-001
 
 test: deps
 	$(SWIFT) build --build-tests

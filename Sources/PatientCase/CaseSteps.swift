@@ -123,6 +123,7 @@ public struct CaseSteps: Sendable {
             region(.bloodPool, into: &line, label: "--blood-pool-label", mask: "--blood-pool-mask")
         }
         region(.normalLiver, into: &line, label: "--normal-liver-label", mask: "--normal-liver-mask")
+        notLesions(besides: study.scans[.fmisoPET] != nil ? [.normalLiver, .muscle, .bloodPool] : [.normalLiver], into: &line)
         if let names = study.names { line.set("--names", names) }
         line.flag("--resample-labels")
         if let activityGBq { line.set("--activity", "\(activityGBq)GBq") }
@@ -143,6 +144,7 @@ public struct CaseSteps: Sendable {
         line.set("--followup-labels", followup.labels!)
         region(.normalLiver, into: &line, label: "--liver-label", mask: "--liver-mask")
         region(.bloodPool, into: &line, label: "--blood-pool-label", mask: "--blood-pool-mask")
+        notLesions(besides: [.normalLiver, .bloodPool], into: &line)
         line.flag("--resample-labels")
         line.output("--out", "response.json")
         return line.step(.response)
@@ -161,6 +163,15 @@ public struct CaseSteps: Sendable {
         line.output("--out", "plan.json")
         line.apply(study.planOptions)
         return line.step(.plan)
+    }
+
+    /// Region labels the step does not use as references are still not lesions.
+    private func notLesions(besides used: [Study.Region], into line: inout CommandLine) {
+        let labels = Study.Region.allCases.filter { !used.contains($0) }.compactMap { region -> Int64? in
+            if case .label(let k)? = study.regions[region] { return k }
+            return nil
+        }
+        if !labels.isEmpty { line.set("--not-lesion-labels", Set(labels).sorted().map(String.init).joined(separator: ",")) }
     }
 
     private func region(_ region: Study.Region, into line: inout CommandLine, label: String, mask: String) {

@@ -145,3 +145,18 @@ struct PercentileList: ExpressibleByArgument {
     /// The default as `--help` shows it: `2,5,50,95,98`.
     var defaultValueDescription: String { entries.map(\.key).joined(separator: ",") }
 }
+
+/// A comma-separated list of positive integer labels (`7,9`): `--not-lesion-labels`.
+struct LabelList: ExpressibleByArgument {
+    var labels: [Int64] = []
+    init() {}
+    init?(argument: String) {
+        var labels: [Int64] = []
+        for field in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let label = Int64(field.trimmingCharacters(in: .whitespaces)), label > 0 else { return nil }
+            labels.append(label)
+        }
+        self.labels = labels
+    }
+    var defaultValueDescription: String { "none" }
+}

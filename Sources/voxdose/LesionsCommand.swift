@@ -24,6 +24,8 @@ struct Lesions: ParsableCommand {
     @Option(help: "Label of the muscle reference region (in --suv-labels when given, else --labels).") var muscleLabel: Int64?
     @Option(help: "Label of the blood-pool reference region (in --suv-labels when given, else --labels).") var bloodPoolLabel: Int64?
     @Option(help: "Label of the normal-liver reference region in --labels.") var normalLiverLabel: Int64?
+    @Option(help: ArgumentHelp("Labels that are not lesions (reference regions this run does not use, e.g. 7,9).", valueName: "list"))
+    var notLesionLabels = LabelList()
     @Option(help: "Muscle reference mask (non-zero voxels).", completion: .file()) var muscleMask: String?
     @Option(help: "Blood-pool reference mask (non-zero voxels).", completion: .file()) var bloodPoolMask: String?
     @Option(help: "Normal-liver reference mask (non-zero voxels).", completion: .file()) var normalLiverMask: String?
@@ -146,7 +148,7 @@ struct Lesions: ParsableCommand {
                     + "(SUV \(Inputs.describe(s.geometry)); dose \(Inputs.describe(d.geometry))); "
                     + "give the SUV map's own label image with --suv-labels, or register the maps")
             }
-            let referenceLabels = [muscleLabel, bloodPoolLabel, normalLiverLabel].compactMap { $0 }
+            let referenceLabels = [muscleLabel, bloodPoolLabel, normalLiverLabel].compactMap { $0 } + notLesionLabels.labels
             var doseSide = try doseVolume.map {
                 try MapSide(path: dose!, volume: $0, labelsPath: labels, referenceLabels: referenceLabels, resample: resampleLabels)
             }

@@ -23,6 +23,8 @@ struct Response: ParsableCommand {
     @Option(help: "Blood-pool reference mask used at both time points.", completion: .file()) var bloodPoolMask: String?
     @Option(help: "Blood-pool reference mask on the baseline grid.", completion: .file()) var baselineBloodPoolMask: String?
     @Option(help: "Blood-pool reference mask on the follow-up grid.", completion: .file()) var followupBloodPoolMask: String?
+    @Option(help: ArgumentHelp("Labels that are not lesions (other reference regions, e.g. muscle: 7,9).", valueName: "list"))
+    var notLesionLabels = LabelList()
     @Option(help: "SULpeak sphere radius (bare number: mm); default 6.204mm, a 1 mL sphere.") var suvpeakRadius: QuantityArgument<LengthMM>?
     @Option(help: "Frame of 4-D maps (0-based), at both time points.") var frame: Int?
     @Option(help: "Frame of a 4-D baseline map (overrides --frame).") var baselineFrame: Int?
@@ -109,7 +111,8 @@ struct Response: ParsableCommand {
         try Inputs.checkSphere(radiusMM: radiusMM, on: grid, image: mapPath)
         var settings = LesionUptake.Settings()
         settings.peakRadiusMM = radiusMM
-        let excluded = Set([liverLabel, bloodPoolLabel].compactMap { $0.flatMap(labelImage.code(ofLabel:)) })
+        let excluded = Set(([liverLabel, bloodPoolLabel] + notLesionLabels.labels.map(Optional.some))
+            .compactMap { $0.flatMap(labelImage.code(ofLabel:)) })
         for m in LesionUptake.metrics(suv: map.voxels, geometry: grid, regions: regions, excluding: excluded,
                                       references: .init(muscleMean: nil, bloodPoolMean: nil), settings: settings) {
             point.peaks[labelImage.label(ofCode: m.label)] = m.nanVoxels < m.voxels ? m.peak : nil

@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+"""A one-screen summary of a `voxdose case` folder (for `make demo`): the steps, one line per
+lesion (size, Dmean, T/BP, the plan's group, expected response, dose needed, PERCIST), the
+prescription, the warnings, and where the files are."""
+import json
+import sys
+from pathlib import Path
+
+folder = Path(sys.argv[1])
+case = json.loads((folder / "case.json").read_text())
+plan = json.loads((folder / "plan.json").read_text()) if (folder / "plan.json").exists() else {"lesions": []}
+table = json.loads((folder / "lesions.json").read_text())
+response = json.loads((folder / "response.json").read_text()) if (folder / "response.json").exists() else {"lesions": []}
+rows = {row["label"]: row for row in table["lesions"]}
+percist = {row["label"]: row["category"] for row in response["lesions"]}
+
+print(f"\npatient {case['patient_id']}: {len(case['steps'])} steps in "
+      f"{sum(step['seconds'] for step in case['steps']):.1f} s ({', '.join(step['name'] for step in case['steps'])})")
+print(f"{'lesion':<22}{'mL':>7}{'Dmean Gy':>10}{'T/BP':>7}  {'group':<22}{'response (95 % CI)':>22}{'needs Gy':>10}  PERCIST")
+for lesion in plan["lesions"]:
+    row = rows[lesion["label"]]
+    ci = lesion.get("expected_response_ci95") or [float("nan")] * 2
+    expected = lesion.get("expected_response")
+    needed = lesion.get("dose_needed_gy")
+    print(f"{row['label']:>2} {row['name']:<19}{row['volume_ml']:>7.1f}{row['dose']['mean_gy']:>10.1f}"
+          f"{row['t_bp'] if row.get('t_bp') is not None else float('nan'):>7.2f}  {lesion['group'] or '–':<22}"
+          f"{'–' if expected is None else f'{expected:.2f} ({ci[0]:.2f}–{ci[1]:.2f})':>22}"
+          f"{'–' if needed is None else f'{needed:.0f}':>10}  {percist.get(row['label'], '–')}")
+rx = plan.get("prescription")
+if rx and rx.get("activity_gbq") is not None:
+    print(f"prescription: {rx['activity_gbq']:.2f} GBq (binding: {rx['binding_constraint']}); at it the normal liver "
+          f"gets {rx['normal_liver_dose_gy']:.1f} Gy and the lungs {rx['lung_dose_gy']:.1f} Gy")
+for warning in case["warnings"]:
+    print(f"warning: {warning}")
+print(f"outputs: {folder}/ ({', '.join(sorted(p.name for p in folder.iterdir()))})")
