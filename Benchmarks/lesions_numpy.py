@@ -29,13 +29,20 @@ def main():
     dose = np.asanyarray(nib.load(a.dose).dataobj).astype(np.float32)
     suv = np.asanyarray(nib.load(a.suv).dataobj).astype(np.float32)
     zooms = np.array(lab_img.header.get_zooms()[:3], dtype=np.float64)
+    table = lesion_table(lab, dose, suv, zooms, a.muscle_label, a.blood_pool_label)
+    with open(a.out, "w") as f:
+        json.dump(table, f)
+
+
+def lesion_table(lab, dose, suv, zooms, muscle_label, blood_pool_label, excluded=()):
+    """The lesion table of `voxdose lesions` from arrays in memory (also used by case_numpy.py)."""
     voxel_ml = float(np.prod(zooms)) / 1000
 
     def ref_mean(label):
         v = suv[lab == label]
         v = v[np.isfinite(v)]
         return float(v.mean())
-    muscle, blood = ref_mean(a.muscle_label), ref_mean(a.blood_pool_label)
+    muscle, blood = ref_mean(muscle_label), ref_mean(blood_pool_label)
 
     # SUVpeak: mean of the finite voxels within 6.204 mm of every voxel, by FFT convolution.
     r = 6.204
@@ -57,7 +64,7 @@ def main():
     lesions, dvh = [], []
     for group in np.split(order, bounds):
         label = int(flat[group[0]])
-        if label in (a.muscle_label, a.blood_pool_label):
+        if label in (muscle_label, blood_pool_label) or label in excluded:
             continue
         d = dose.ravel()[group].astype(np.float64); d = d[np.isfinite(d)]
         s_all = suv.ravel()[group]; fin = np.isfinite(s_all); s = s_all[fin].astype(np.float64)
@@ -79,9 +86,7 @@ def main():
             "hypoxic_volume_ml": float((s > 1.2 * blood).sum() * voxel_ml),
             "hypoxic_fraction": float((s > 1.2 * blood).mean()),
         })
-    with open(a.out, "w") as f:
-        json.dump({"lesions": lesions, "references": {"muscle_suv_mean": muscle, "blood_pool_suv_mean": blood},
-                   "dvh_rows": len(dvh)}, f)
+    return {"lesions": lesions, "references": {"muscle_suv_mean": muscle, "blood_pool_suv_mean": blood}, "dvh_rows": len(dvh)}
 
 
 if __name__ == "__main__":

@@ -7,6 +7,12 @@ import Darwin
 /// Refuses output paths that would destroy an input, each other, or a file that is not a plain
 /// file (CONTRACT.md conventions and hardening rules).
 public enum OutputSafety {
+    /// Whether two paths name one existing file (same device and inode: links and spellings included).
+    public static func sameFile(_ a: String, _ b: String) -> Bool {
+        guard let x = FileSystem.identity(a), let y = FileSystem.identity(b) else { return false }
+        return x == y
+    }
+
     /// Refuses, naming the output:
     /// - an output that is the same file as an input (same device and inode, or the same path
     ///   after resolving `.`, `..` and links), where an input is every file it really is: a

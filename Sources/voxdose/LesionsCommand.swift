@@ -155,7 +155,11 @@ struct Lesions: ParsableCommand {
             var suvSide: MapSide?
             if let suvVolume {
                 if suvLabels == nil, let doseSide { suvSide = doseSide.serving(suv!, suvVolume) }
-                else {
+                else if let doseSide, let suvLabels, OutputSafety.sameFile(suvLabels, labels), doseSide.grid.isSameGrid(as: suvVolume.geometry) {
+                    // One label image for two maps on one grid (a case whose scans share it): read once.
+                    suvSide = doseSide.serving(suv!, suvVolume)
+                    suvSide?.resampling = doseSide.resampling
+                } else {
                     suvSide = try MapSide(path: suv!, volume: suvVolume, labelsPath: suvLabels ?? labels,
                                           referenceLabels: referenceLabels, resample: resampleLabels)
                 }

@@ -397,6 +397,24 @@ private extension Data {
         #expect(voxdose(["lesions", "--labels", doseLabels, "--suv", suv, "--suv-labels", suvLabels]).status == 64)
     }
 
+    /// `--suv-labels` naming the `--labels` file (through another spelling) with both maps on one
+    /// grid: read once, the same table as without `--suv-labels`, `resampling` keyed by map.
+    @Test func oneLabelFileForBothMapsOnOneGrid() throws {
+        let ws = Workspace()
+        let grid = Grid(dims: [20, 18, 16], spacing: [4, 4, 4])
+        let dose = try ws.volume("dose.nii", grid, (0..<grid.voxelCount).map { Float(10 + $0 % 97) })
+        let suv = try ws.volume("suv.nii", grid, (0..<grid.voxelCount).map { Float(1 + Double($0 % 13) / 4) })
+        let labelsPath = try ws.volume("labels.nii", grid, labels(on: grid, extra: nil), int16: true)
+        let otherSpelling = (labelsPath as NSString).deletingLastPathComponent + "/./labels.nii"
+        let common = ["--dose", dose, "--suv", suv, "--blood-pool-label", "7", "--normal-liver-label", "1", "--resample-labels"]
+        let shared = voxdose(["lesions", "--labels", labelsPath, "--suv-labels", otherSpelling] + common)
+        let single = voxdose(["lesions", "--labels", labelsPath] + common)
+        #expect(shared.status == 0 && single.status == 0, "\(shared.stderr)\(single.stderr)")
+        #expect(NSArray(array: shared.json["lesions"] as? [Any] ?? [0]) == NSArray(array: single.json["lesions"] as? [Any] ?? [1]))
+        let resampling = try #require(shared.json["resampling"] as? [String: Any])
+        #expect(resampling["dose"] is NSNull && resampling["suv"] is NSNull)
+    }
+
     /// Labels drawn on another grid still, each resampled to its own map: `resampling` keyed by map.
     @Test func resamplingIsKeyedByMap() throws {
         let ws = Workspace()
