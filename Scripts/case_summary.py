@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A one-screen summary of a `voxdose case` folder (for `make demo`): the steps, one line per
-lesion (size, Dmean, T/BP, the plan's group, expected response, dose needed, PERCIST), the
-prescription, the warnings, and where the files are."""
+lesion (size, Dmean, T/BP, the plan's group, expected response, dose needed, PERCIST), the lung
+shunt and MAA prediction against the 90Y PET when there are both, the prescription, the
+warnings, and where the files are."""
 import json
 import sys
 from pathlib import Path
@@ -9,7 +10,8 @@ from pathlib import Path
 folder = Path(sys.argv[1])
 case = json.loads((folder / "case.json").read_text())
 plan = json.loads((folder / "plan.json").read_text()) if (folder / "plan.json").exists() else {"lesions": []}
-table = json.loads((folder / "lesions.json").read_text())
+table_file = folder / "lesions.json" if (folder / "lesions.json").exists() else folder / "maa_lesions.json"
+table = json.loads(table_file.read_text())
 response = json.loads((folder / "response.json").read_text()) if (folder / "response.json").exists() else {"lesions": []}
 rows = {row["label"]: row for row in table["lesions"]}
 percist = {row["label"]: row["category"] for row in response["lesions"]}
@@ -26,6 +28,13 @@ for lesion in plan["lesions"]:
           f"{row['t_bp'] if row.get('t_bp') is not None else float('nan'):>7.2f}  {lesion['group'] or '–':<22}"
           f"{'–' if expected is None else f'{expected:.2f} ({ci[0]:.2f}–{ci[1]:.2f})':>22}"
           f"{'–' if needed is None else f'{needed:.0f}':>10}  {percist.get(row['label'], '–')}")
+if (folder / "shunt.json").exists():
+    print(f"lung shunt from the MAA SPECT/CT: {100 * json.loads((folder / 'shunt.json').read_text())['lung_shunt_fraction']:.1f} %")
+if (folder / "compare.json").exists():
+    summary = json.loads((folder / "compare.json").read_text())["summary"]
+    print(f"MAA prediction vs 90Y PET ({summary['n']} lesions): mean difference {summary['mean_difference_gy']:+.1f} Gy, "
+          f"limits of agreement {summary['limits_of_agreement_gy'][0]:.0f} to {summary['limits_of_agreement_gy'][1]:+.0f} Gy, "
+          f"Lin's CCC {summary['lin_ccc']:.2f}")
 rx = plan.get("prescription")
 if rx and rx.get("activity_gbq") is not None:
     print(f"prescription: {rx['activity_gbq']:.2f} GBq (binding: {rx['binding_constraint']}); at it the normal liver "

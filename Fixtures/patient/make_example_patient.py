@@ -12,6 +12,10 @@ A synthetic 90Y radioembolization patient as the ARTE-MISO workflow sees one:
 - 18F-FDG baseline (same PET/CT grid) and follow-up (another session: another grid) with
   dcm2niix-style sidecars (weight, height and sex for SUL);
 - a CT-like anatomy image on the CT grid (the report's background);
+- a 99mTc-MAA SPECT in counts (128 x 128 x 100 voxels of 4.42 mm, 14 mm FWHM, 10 % noise) with
+  its SPECT/CT's labels (liver, lesions, lungs as label 9) on a low-dose-CT grid (3 mm) and the
+  perfused liver as a mask; lesion uptake 0.8-1.3 x the 90Y pattern (MAA and 90Y are never quite
+  concordant), 6 % of the counts in the lungs;
 - study.json (voxdose.study/1) and truth.json;
 - pet_grid/: the same label images mapped onto each PET grid here (nearest neighbour in world
   coordinates) and study.json using them: a case on it must give the same lesion table, which
@@ -61,7 +65,12 @@ LESIONS = [
     (5, "S7_cold", (120.0, -30.0, -30.0), 14.0, 1.1, (0.7, 0.7), (6.0, 6.0)),
     (6, "S2_small_hot", (45.0, -10.0, 30.0), 13.0, 4.5, (0.75, 0.75), (6.5, 2.6)),
 ]
-NORMAL_LIVER, MUSCLE, BLOOD_POOL = 1, 7, 8
+NORMAL_LIVER, MUSCLE, BLOOD_POOL, LUNG = 1, 7, 8, 9
+# Lungs: right and left, above the liver (the liver wins where they meet at the dome).
+LUNGS = [((75.0, 0.0, 150.0), (65.0, 75.0, 110.0)), ((-60.0, 0.0, 150.0), (55.0, 70.0, 105.0))]
+# MAA uptake relative to the 90Y pattern, per lesion (MAA/90Y discordance).
+MAA_TNR_FACTOR = {2: 1.15, 3: 0.8, 4: 1.0, 5: 1.3, 6: 0.9}
+MAA_LUNG_SHUNT = 0.06
 
 # ---------------------------------------------------------------- treatment and scans
 ADMINISTERED_GBQ, RESIDUAL_GBQ, LUNG_SHUNT = 1.65, 0.05, 0.06
@@ -89,6 +98,8 @@ MRI = grid((170, 176, 70), (1.6, 1.6, 3.0), (62, -8, 2))
 PET_CT = grid((72, 76, 64), (4.07, 4.07, 3.27), (55, -15, -3))
 PET_CT_FOLLOWUP = grid((70, 74, 66), (4.07, 4.07, 3.0), (58, -12, 4))
 CT = grid((128, 136, 72), (2.0, 2.0, 3.0), (55, -15, 0))
+SPECT = grid((128, 128, 100), (4.42, 4.42, 4.42), (40, -10, 70))
+SPECT_CT = grid((150, 150, 140), (3.0, 3.0, 3.0), (42, -8, 72))
 
 
 def centres(g, sub=1):
@@ -102,6 +113,8 @@ def regions(x, y, z):
     """Label of every point: 0 outside, 1 normal liver, 2-6 lesions, 7 muscle, 8 aorta; body mask."""
     label = np.zeros(x.shape, np.int16)
     body = (((x - BODY_CENTRE[0]) / BODY_AXES[0]) ** 2 + ((y - BODY_CENTRE[1]) / BODY_AXES[1]) ** 2) <= 1
+    for centre, axes in LUNGS:
+        label[sum(((c - centre[i]) / axes[i]) ** 2 for i, c in enumerate((x, y, z))) <= 1] = LUNG
     liver = sum(((c - LIVER_CENTRE[i]) / LIVER_AXES[i]) ** 2 for i, c in enumerate((x, y, z))) <= 1
     label[liver] = NORMAL_LIVER
     lo, hi = MUSCLE_BOX
@@ -280,6 +293,11 @@ def main():
     # Label images: MRI grid (90Y side) and CT grid (FMISO, FDG side).
     mri_labels, _ = regions(*centres(MRI, 1))
     mri_labels = np.where(mri_labels <= 6, mri_labels, 0)  # the MRI side draws liver and lesions only
+    ct_labels_maa, _ = regions(*centres(SPECT_CT, 1))
+    ct_labels_maa = np.where((ct_labels_maa <= 6) | (ct_labels_maa == LUNG), ct_labels_maa, 0)
+    write_labels(OUT / "maa_labels.nii.gz", ct_labels_maa, SPECT_CT, "liver 1, lesions 2-6, lungs 9 (SPECT/CT grid)")
+    perfused = (ct_labels_maa >= 1) & (ct_labels_maa <= 6)
+    write_labels(OUT / "perfused_liver_mask.nii.gz", perfused, SPECT_CT, "perfused liver (liver and lesions)")
     write_labels(OUT / "mri_labels.nii.gz", mri_labels, MRI, "liver 1, lesions 2-6 (MRI grid)")
     ct_labels, _ = regions(*centres(CT, 1))
     write_labels(OUT / "ct_labels.nii.gz", ct_labels, CT, "liver 1, lesions 2-6, muscle 7, aorta 8 (CT grid)")
@@ -351,6 +369,61 @@ def main():
         return out
     write_nifti(OUT / "ct.nii.gz", blur(voxel_average(CT, hu, sub=2), CT, 1.5), CT, description="CT-like anatomy HU", slope=1.0)
 
+    # 99mTc-MAA SPECT in counts: the perfused liver with the MAA pattern, 6 % of the counts in
+    # the lungs (spread uniformly), then SPECT blur and noise.
+    def maa(x, y, z):
+        label, _ = regions(x, y, z)
+        out = np.where(label == NORMAL_LIVER, 1.0, 0.0)
+        for number, *rest in LESIONS:
+            out = np.where(label == number, rest[3] * MAA_TNR_FACTOR[number], out)
+        return out, label == LUNG
+    xs, ys, zs = centres(SPECT_CT, 1)
+    liver_rel, lung_mask = maa(xs, ys, zs)
+    liver_total, lung_voxels = liver_rel.sum(), lung_mask.sum()
+    lung_level = MAA_LUNG_SHUNT / (1 - MAA_LUNG_SHUNT) * liver_total / lung_voxels  # per (SPECT/CT) voxel volume
+    def maa_value(x, y, z):
+        rel, lung = maa(x, y, z)
+        return np.where(lung, lung_level, rel)
+    counts_scale = 400.0   # counts per SPECT voxel in the normal liver
+    maa_clean = blur(voxel_average(SPECT, maa_value, sub=3), SPECT, 14.0) * counts_scale
+    maa_noisy, maa_sigma = noisy(maa_clean, 0.1, counts_scale)
+    write_nifti(OUT / "maa_spect.nii.gz", np.maximum(maa_noisy, 0), SPECT, description="99mTc-MAA SPECT counts")
+    (OUT / "maa_spect.json").write_text(json.dumps({
+        "Modality": "NM", "Manufacturer": "Siemens", "ManufacturersModelName": "Symbia_Intevo",
+        "SeriesDescription": "MAA_SPECT_CT_liver", "Radiopharmaceutical": "Tc99m MAA", "TracerRadionuclide": "Tc99m",
+        "RadionuclideHalfLife": 21624.12, "Units": "counts", "AcquisitionDateTime": "2026-02-16T11:30:00.000000",
+        "ConversionSoftware": "dcm2niix"}, indent=2) + "\n")
+    spect_labels = labels_on(SPECT_CT, ct_labels_maa, SPECT)
+    spect_perfused = labels_on(SPECT_CT, perfused.astype(np.int16), SPECT) > 0
+    lung_counts = float(maa_clean[spect_labels == LUNG].sum())
+    liver_counts = float(maa_clean[spect_perfused].sum())
+    # Counts are clipped at 0 after the noise: the expected value of max(X, 0) for X ~ N(mu, sigma)
+    # is mu Phi(mu/sigma) + sigma phi(mu/sigma), which raises the low lung counts a little.
+    from scipy.stats import norm
+
+    def clipped_sum(mask):
+        mu, sd = maa_clean[mask], np.maximum(maa_sigma[mask], 1e-12)
+        return float(np.sum(mu * norm.cdf(mu / sd) + sd * norm.pdf(mu / sd))), float(np.sqrt(np.sum(sd ** 2)))
+    lung_e, lung_sd = clipped_sum(spect_labels == LUNG)
+    liver_e, liver_sd = clipped_sum(spect_perfused)
+    shunt_e = lung_e / (lung_e + liver_e)
+    # First-order propagation of the two sums' noise to F = L / (L + V).
+    shunt_sd = math.hypot(liver_e * lung_sd, lung_e * liver_sd) / (lung_e + liver_e) ** 2
+    truth["maa"] = {
+        "lung_shunt_built": MAA_LUNG_SHUNT,
+        "lung_shunt_noise_free": lung_counts / (lung_counts + liver_counts),
+        "lung_shunt_expected": shunt_e,
+        "lung_shunt_tolerance": 4 * shunt_sd,
+        "note": "noise_free = the blurred SPECT summed over the masks mapped to the SPECT grid (blur spills liver "
+                "counts into the lung base, so it differs from the built 6 %); expected adds the clipping of noisy "
+                "counts at 0; tolerance = 4 sigma of the noise propagated to the fraction",
+    }
+    # The predicted 90Y dose: the noise-free SPECT calibrated so that the perfused liver holds A(1 - F).
+    planned_bq = ADMINISTERED_GBQ * 1e9 * (1 - LUNG_SHUNT)
+    spect_voxel_ml = np.prod(SPECT["spacing"]) / 1000
+    maa_dose_clean = maa_clean * planned_bq / (liver_counts * spect_voxel_ml) * LDM_GY_PER_BQ_PER_ML
+    maa_sigma_dose = maa_sigma * planned_bq / (liver_counts * spect_voxel_ml) * LDM_GY_PER_BQ_PER_ML
+
     # Truth per lesion.
     fmiso_labels = labels_on(CT, ct_labels, PET_CT)
     bp_clean = float(fmiso_clean[fmiso_labels == BLOOD_POOL].mean())
@@ -364,7 +437,11 @@ def main():
         hypoxic = core > 1.29
         tbp_clean = float(fmiso_clean[fmiso_labels == number].max()) / bp_clean
         high = expected > 89
+        on_spect = spect_labels == number
+        maa_expected = float(maa_dose_clean[on_spect].mean())
+        maa_tolerance = 4 * math.sqrt(float(np.sum(maa_sigma_dose[on_spect] ** 2))) / on_spect.sum() + 0.02 * maa_expected
         truth["lesions"][str(number)] = {
+            "maa_expected_dose_mean_gy": maa_expected, "maa_dose_mean_tolerance_gy": maa_tolerance,
             "name": name, "radius_mm": radius, "volume_ml_true": 4 / 3 * math.pi * radius ** 3 / 1000,
             "tnr": tnr, "true_dose_mean_gy": true_dose,
             "expected_dose_mean_gy": expected, "dose_mean_tolerance_gy": tolerance, "voxels_on_pet_grid": n,
@@ -389,11 +466,13 @@ def main():
                       "administered_activity": f"{ADMINISTERED_GBQ}GBq", "residual_activity": f"{RESIDUAL_GBQ}GBq",
                       "lung_shunt": f"{LUNG_SHUNT * 100:g}%", "lung_mass": "1kg"},
         "names": "lesion_names.tsv",
-        "regions": {"normal_liver": NORMAL_LIVER, "muscle": MUSCLE, "blood_pool": BLOOD_POOL},
+        "regions": {"normal_liver": NORMAL_LIVER, "muscle": MUSCLE, "blood_pool": BLOOD_POOL, "lung": LUNG,
+                    "liver": "perfused_liver_mask.nii.gz"},
         "y90_pet": {"image": "y90_pet.nii.gz", "labels": "mri_labels.nii.gz"},
         "fmiso_pet": {"image": "fmiso_pet.nii.gz", "labels": "ct_labels.nii.gz"},
         "fdg_baseline": {"image": "fdg_baseline.nii.gz", "labels": "ct_labels.nii.gz"},
         "fdg_followup": {"image": "fdg_followup.nii.gz", "labels": "ct_labels.nii.gz"},
+        "maa_spect": {"image": "maa_spect.nii.gz", "labels": "maa_labels.nii.gz"},
         "anatomy": {"image": "ct.nii.gz"},
     }
     (OUT / "study.json").write_text(json.dumps(study, indent=2) + "\n")
@@ -406,9 +485,12 @@ def main():
     write_labels(pet_grid / "fdg_followup_labels.nii.gz", labels_on(CT, ct_labels, PET_CT_FOLLOWUP), PET_CT_FOLLOWUP,
                  "CT labels on the FDG follow-up grid")
     same_grid = json.loads(json.dumps(study))
-    for key in ("y90_pet", "fmiso_pet", "fdg_baseline", "fdg_followup", "anatomy"):
+    for key in ("y90_pet", "fmiso_pet", "fdg_baseline", "fdg_followup", "maa_spect", "anatomy"):
         same_grid[key]["image"] = "../" + study[key]["image"]
     same_grid["names"] = "../" + study["names"]
+    same_grid["regions"]["liver"] = "../" + study["regions"]["liver"]
+    write_labels(pet_grid / "maa_labels.nii.gz", spect_labels, SPECT, "SPECT/CT labels on the SPECT grid")
+    same_grid["maa_spect"]["labels"] = "maa_labels.nii.gz"
     same_grid["y90_pet"]["labels"] = "y90_labels.nii.gz"
     same_grid["fmiso_pet"]["labels"] = "fmiso_labels.nii.gz"
     same_grid["fdg_baseline"]["labels"] = "fmiso_labels.nii.gz"   # the same PET/CT grid

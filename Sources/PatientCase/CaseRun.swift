@@ -49,16 +49,16 @@ public struct CaseRun {
         let started = Date()
         let names = steps.names
         // Every file the steps read from the study, hashed before anything runs.
-        let planned = names.map { steps.step($0, doseActivityGBq: 0) }
+        let planned = names.map { steps.step($0) }
         let inputs = try inputRecords(planned)
         let staging = try StagingFolder(for: folder, replacing: settings.replacing)
         try refuseInputs(inside: staging.destination, inputs)
 
         var records: [JSONValue] = []
         var warnings: [String] = []
-        var doseActivityGBq: Double?
+        var carried = CaseSteps.Carried()
         for (index, name) in names.enumerated() {
-            let step = steps.step(name, doseActivityGBq: doseActivityGBq)
+            let step = steps.step(name, carried: carried)
             progress("case \(study.patientID): step \(index + 1)/\(names.count) \(step.name)")
             step.outputs.forEach(staging.expect)
             let begun = Date()
@@ -70,7 +70,11 @@ public struct CaseRun {
                 "outputs": .array(step.outputs.map(JSONValue.string)),
             ]))
             warnings += stepWarnings.map { "\(step.name): \($0)" }
-            if name == .dose { doseActivityGBq = try totalActivity(in: staging.path + "/dose.json") }
+            switch name {
+            case .dose: carried.doseActivityGBq = try figure("total_activity_gbq", of: name, in: staging.path + "/dose.json")
+            case .shunt: carried.lungShuntFraction = try figure("lung_shunt_fraction", of: name, in: staging.path + "/shunt.json")
+            default: break
+            }
         }
         if settings.strict, let first = warnings.first { throw CaseFailure(first) }
 
@@ -126,12 +130,12 @@ public struct CaseRun {
         path.hasPrefix(study.folder + "/") ? String(path.dropFirst(study.folder.count + 1)) : path
     }
 
-    /// The dose step's `total_activity_gbq`, the activity the lesion table's doses correspond to.
-    private func totalActivity(in summary: String) throws -> Double {
-        guard let activity = try JSONInput.readObject(summary, what: "the dose summary")["total_activity_gbq"]?.finiteNumber else {
-            throw CaseFailure("\(study.path): step dose: its summary holds no finite total_activity_gbq")
+    /// A figure a later step takes from a step's JSON output (read back at full precision).
+    private func figure(_ key: String, of step: CaseSteps.Name, in path: String) throws -> Double {
+        guard let value = try JSONInput.readObject(path, what: "the \(step.rawValue) output")[key]?.finiteNumber else {
+            throw CaseFailure("\(study.path): step \(step.rawValue): its output holds no finite \(key)")
         }
-        return activity
+        return value
     }
 
     /// Runs one step as a child process from the study's folder; returns its warnings.

@@ -38,50 +38,92 @@ public struct CaseSteps: Sendable {
     /// The step names in the order they run, for the scans given.
     public enum Name: String, CaseIterable, Sendable {
         case dose, suvFMISO = "suv_fmiso", suvFDGBaseline = "suv_fdg_baseline", suvFDGFollowup = "suv_fdg_followup"
-        case lesions, response, plan
+        case shunt, maaDose = "maa_dose", maaLesions = "maa_lesions"
+        case lesions, response, plan, compare
     }
 
+    /// Figures a step takes from the steps before it, read from their outputs.
+    public struct Carried: Sendable {
+        /// The dose step's `total_activity_gbq`: the lesion table's `--activity`.
+        public var doseActivityGBq: Double?
+        /// The shunt step's `lung_shunt_fraction` (used when the treatment gives none).
+        public var lungShuntFraction: Double?
+        public init(doseActivityGBq: Double? = nil, lungShuntFraction: Double? = nil) {
+            self.doseActivityGBq = doseActivityGBq
+            self.lungShuntFraction = lungShuntFraction
+        }
+    }
+
+    /// The planned activity the MAA SPECT is calibrated to when the treatment names none.
+    public static let defaultPlannedActivity = "1GBq"
+
     /// - Throws: ``VoxelIOError`` naming the study and the key when the study lacks what its
-    ///   scans need (a label image for the lesion table) or asks for steps this version lacks.
+    ///   scans need: a label image for each PET, the perfused liver for the MAA SPECT, and the
+    ///   lung (or a lung shunt in `treatment`).
     public init(_ study: Study) throws {
         self.study = study
-        if study.scans[.maaSPECT] != nil {
-            throw VoxelIOError(study.path, "maa_spect: the pre-treatment (99mTc-MAA) steps of `voxdose case` are not available in "
-                + "this version; run `voxdose shunt`, `voxdose dose` and `voxdose lesions` on the SPECT by hand (Docs/PLANNING.md)")
-        }
-        for kind in [Study.ScanKind.y90PET, .fmisoPET, .fdgBaseline, .fdgFollowup] where study.scans[kind] != nil {
+        for kind in [Study.ScanKind.y90PET, .fmisoPET, .fdgBaseline, .fdgFollowup, .maaSPECT] where study.scans[kind] != nil {
             guard study.scans[kind]?.labels != nil else {
                 throw VoxelIOError(study.path, "labels: is missing: \(kind.rawValue) needs a label image (the study's labels, or \(kind.rawValue).labels)")
+            }
+        }
+        if study.scans[.maaSPECT] != nil {
+            guard study.regions[.liver] != nil else {
+                throw VoxelIOError(study.path, "regions.liver: is missing: the MAA SPECT is calibrated inside the perfused liver (a mask path, or its label in the MAA scan's labels)")
+            }
+            guard study.regions[.lung] != nil || study.treatment.lungShunt != nil else {
+                throw VoxelIOError(study.path, "regions.lung: is missing: the lung shunt comes from the MAA SPECT's lung and liver counts (or give treatment.lung_shunt)")
             }
         }
     }
 
     /// The steps that run for this study, in order.
     public var names: [Name] {
-        var names: [Name] = []
         let scans = study.scans
-        if scans[.y90PET] != nil { names.append(.dose) }
+        let y90 = scans[.y90PET] != nil, maa = scans[.maaSPECT] != nil
+        var names: [Name] = []
+        if y90 { names.append(.dose) }
         if scans[.fmisoPET] != nil { names.append(.suvFMISO) }
         if scans[.fdgBaseline] != nil { names.append(.suvFDGBaseline) }
         if scans[.fdgFollowup] != nil { names.append(.suvFDGFollowup) }
-        if scans[.y90PET] != nil { names.append(.lesions) }
+        if maa && study.regions[.lung] != nil { names.append(.shunt) }
+        if maa { names += [.maaDose, .maaLesions] }
+        if y90 { names.append(.lesions) }
         if scans[.fdgBaseline] != nil && scans[.fdgFollowup] != nil { names.append(.response) }
-        if scans[.y90PET] != nil { names.append(.plan) }
+        names.append(.plan)
+        if y90 && maa { names.append(.compare) }
         return names
     }
 
-    /// The step `name`. `doseActivityGBq` is the dose step's `total_activity_gbq`, known once it
-    /// has run: the lesion table's `--activity`, at full round-trip precision.
-    public func step(_ name: Name, doseActivityGBq: Double? = nil) -> CaseStep {
+    /// The step `name`, with what the steps before it gave.
+    public func step(_ name: Name, carried: Carried = Carried()) -> CaseStep {
         switch name {
         case .dose: return dose()
         case .suvFMISO: return uptake(.fmisoPET, name: name, map: "fmiso_suv", normalization: nil)
         case .suvFDGBaseline: return uptake(.fdgBaseline, name: name, map: "fdg_baseline_sul", normalization: "lbm-janmahasatian")
         case .suvFDGFollowup: return uptake(.fdgFollowup, name: name, map: "fdg_followup_sul", normalization: "lbm-janmahasatian")
-        case .lesions: return lesions(activityGBq: doseActivityGBq)
+        case .shunt: return shunt()
+        case .maaDose: return maaDose(carried)
+        case .maaLesions: return lesions(.maaSPECT, dose: "maa_dose.nii.gz", activity: maaLiverActivityGBq(carried), table: "maa_lesions")
+        case .lesions: return lesions(.y90PET, dose: "dose.nii.gz", activity: carried.doseActivityGBq.map { "\($0)GBq" }, table: "lesions")
         case .response: return response()
-        case .plan: return plan()
+        case .plan: return plan(carried)
+        case .compare: return compare()
         }
+    }
+
+    /// The lung shunt fraction as a command line writes it: the treatment's, else the shunt step's.
+    private func lungShunt(_ carried: Carried) -> String? {
+        study.treatment.lungShunt ?? carried.lungShuntFraction.map { "\($0)" }
+    }
+
+    private var plannedActivity: String { study.treatment.administeredActivity ?? Self.defaultPlannedActivity }
+
+    /// A·(1 − F): the activity inside the perfused liver that the predictive map holds.
+    private func maaLiverActivityGBq(_ carried: Carried) -> String? {
+        guard let bq = Quantity.parse(plannedActivity, as: .activity), let text = lungShunt(carried) else { return nil }
+        let fraction = text.hasSuffix("%") ? Quantity.parse(text, as: .fraction) : Double(text)
+        return fraction.map { "\(bq / 1e9 * (1 - $0))GBq" }
     }
 
     private func dose() -> CaseStep {
@@ -111,11 +153,12 @@ public struct CaseSteps: Sendable {
         return line.step(name, reading: scan.sidecar)
     }
 
-    private func lesions(activityGBq: Double?) -> CaseStep {
-        let doseScan = study.scans[.y90PET]!
+    /// The lesion table of a dose map (`dose` from the 90Y PET, or `maa_dose`): the dose scan's
+    /// labels, the FMISO SUV with its own labels, the references on the maps they serve.
+    private func lesions(_ doseScan: Study.ScanKind, dose: String, activity: String?, table: String) -> CaseStep {
         var line = CommandLine("lesions")
-        line.set("--labels", doseScan.labels!)
-        line.input("--dose", "dose.nii.gz")
+        line.set("--labels", study.scans[doseScan]!.labels!)
+        line.input("--dose", dose)
         if let suvScan = study.scans[.fmisoPET] {
             line.input("--suv", "fmiso_suv.nii.gz")
             line.set("--suv-labels", suvScan.labels!)
@@ -126,13 +169,61 @@ public struct CaseSteps: Sendable {
         notLesions(besides: study.scans[.fmisoPET] != nil ? [.normalLiver, .muscle, .bloodPool] : [.normalLiver], into: &line)
         if let names = study.names { line.set("--names", names) }
         line.flag("--resample-labels")
-        if let activityGBq { line.set("--activity", "\(activityGBq)GBq") }
+        if let activity { line.set("--activity", activity) }
         line.set("--patient-id", study.patientID)
-        line.output("--dvh", "dvh.csv")
-        line.output("--csv", "lesions.csv")
-        line.output("--out", "lesions.json")
+        if doseScan == .y90PET {
+            line.output("--dvh", "dvh.csv")
+            line.output("--csv", "lesions.csv")
+        }
+        line.output("--out", table + ".json")
         line.apply(study.lesionsOptions)
-        return line.step(.lesions)
+        return line.step(doseScan == .y90PET ? .lesions : .maaLesions)
+    }
+
+    /// The lung shunt fraction from the MAA SPECT's counts in the lung and the perfused liver.
+    private func shunt() -> CaseStep {
+        let scan = study.scans[.maaSPECT]!
+        var line = CommandLine("shunt", input: scan.image)
+        organ(.lung, into: &line, mask: "--lung", label: "--lung-label", labels: scan.labels!)
+        organ(.liver, into: &line, mask: "--liver", label: "--liver-label", labels: scan.labels!)
+        line.flag("--resample-labels")
+        line.output("--out", "shunt.json")
+        return line.step(.shunt)
+    }
+
+    /// The 90Y dose predicted from the MAA SPECT: calibrated to the planned activity inside the
+    /// perfused liver, with the lung shunt.
+    private func maaDose(_ carried: Carried) -> CaseStep {
+        let scan = study.scans[.maaSPECT]!
+        var line = CommandLine("dose", input: scan.image)
+        line.output("--out", "maa_dose.nii.gz")
+        line.output("--summary", "maa_dose.json")
+        if scan.sidecarNamed, let sidecar = scan.sidecar { line.set("--sidecar", sidecar) }
+        line.set("--calibrate-activity", plannedActivity)
+        organ(.liver, into: &line, mask: "--calibration-mask", label: "--calibration-label", labels: scan.labels!)
+        if let shunt = lungShunt(carried) { line.set("--lung-shunt", shunt) }
+        line.flag("--resample-labels")
+        line.apply(scan.options)
+        return line.step(.maaDose, reading: scan.sidecar)
+    }
+
+    private func compare() -> CaseStep {
+        var line = CommandLine("compare")
+        line.input("--predicted", "maa_lesions.json")
+        line.input("--delivered", "lesions.json")
+        line.output("--out", "compare.json")
+        return line.step(.compare)
+    }
+
+    /// An organ of the MAA scan as a mask, or as a label of the scan's label image.
+    private func organ(_ region: Study.Region, into line: inout CommandLine, mask: String, label: String, labels: String) {
+        switch study.regions[region] {
+        case .label(let k)?:
+            line.set("--labels", labels)
+            line.set(label, String(k))
+        case .mask(let path)?: line.set(mask, path)
+        case nil: break
+        }
     }
 
     private func response() -> CaseStep {
@@ -150,12 +241,13 @@ public struct CaseSteps: Sendable {
         return line.step(.response)
     }
 
-    private func plan() -> CaseStep {
-        var line = CommandLine("plan", caseInput: "lesions.json")
+    /// The plan from the 90Y lesion table, or from the MAA one when there is no 90Y PET.
+    private func plan(_ carried: Carried) -> CaseStep {
+        var line = CommandLine("plan", caseInput: study.scans[.y90PET] != nil ? "lesions.json" : "maa_lesions.json")
         let t = study.treatment
         // Prescription options need a lung shunt; without one the plan gives groups, expected
         // response and dose needed only.
-        if let shunt = t.lungShunt {
+        if let shunt = lungShunt(carried) {
             line.set("--lung-shunt", shunt)
             if let mass = t.lungMass { line.set("--lung-mass", mass) }
             line.set("--microspheres", t.microspheres.rawValue)

@@ -116,10 +116,10 @@ extension OutputFiles {
     /// staging folder: `STAGING\nFINAL`, two absolute folder paths.
     public static let caseFoldersVariable = "VOXDOSE_CASE_FOLDERS"
 
-    /// The name a summary records for an output (`output` of `dose` and `suv`): the path as
-    /// given, except when `voxdose case` runs the step into its staging folder, where the final
-    /// folder is named instead — so the file equals what the step's command line, run by hand,
-    /// writes.
+    /// The name a summary records for a file of the case folder (`output` of `dose` and `suv`,
+    /// the tables `compare` read): the path as given, except when `voxdose case` runs the step
+    /// in its staging folder, where the final folder is named instead — so the file equals what
+    /// the step's command line, run by hand, writes.
     public static func recordedName(_ path: String) -> String {
         guard let folders = ProcessInfo.processInfo.environment[caseFoldersVariable]?.split(separator: "\n", maxSplits: 1),
               folders.count == 2, path.hasPrefix(folders[0] + "/") else { return path }

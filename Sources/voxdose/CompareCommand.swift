@@ -57,7 +57,7 @@ struct Compare: ParsableCommand {
                  "ratio": .number(p != 0 ? d / p : .nan)]
             }
             var body: JSONObject = [
-                "predicted": .string(predicted), "delivered": .string(self.delivered),
+                "predicted": .string(OutputFiles.recordedName(predicted)), "delivered": .string(OutputFiles.recordedName(self.delivered)),
                 "predicted_activity_gbq": .number(preActivity), "delivered_activity_gbq": .number(postActivity),
                 "lesions": .array(pairs.map { pair in
                     var row: JSONObject = ["label": .int(pair.label)]

@@ -36,6 +36,7 @@ struct Dose: ParsableCommand {
     @Flag(help: "Do not read the BIDS sidecar beside the image (x.nii.gz → x.json).") var noSidecar = false
     @Option(help: "Administered activity to calibrate to, with its unit: 1.8GBq, 1800MBq, 48mCi.") var calibrateActivity: QuantityArgument<ActivityGBq>?
     @Option(help: "Mask (non-zero voxels) whose activity must equal the net administered activity.", completion: .file()) var calibrationMask: String?
+    @Option(help: "The calibration region as label K of --labels (instead of --calibration-mask).") var calibrationLabel: Int64?
     @Option(help: "Lung shunt fraction for calibration (0.08 or 8%).") var lungShunt: QuantityArgument<Fraction>?
     @Option(help: "Residual activity left in the vial and lines, with its unit: 1.8GBq, 1800MBq, 48mCi.") var residual: QuantityArgument<ActivityGBq>?
     @Option(help: "Administered activity, with its unit: 1.8GBq, 1800MBq, 48mCi (the image's activity is checked against it: activity_mismatch).")
@@ -69,8 +70,15 @@ struct Dose: ParsableCommand {
         if labelDensity != nil && labels == nil { throw ValidationError("--label-density applies to the --labels image: give --labels") }
         if let k = doseFactor?.base, !(k > 0) { throw ValidationError("--dose-factor must be positive (J/GBq)") }
         if let t = halfLife?.base, !(t > 0) { throw ValidationError("--half-life must be positive") }
-        if (calibrateActivity == nil) != (calibrationMask == nil) {
-            throw ValidationError("--calibrate-activity and --calibration-mask go together")
+        if calibrationMask != nil && calibrationLabel != nil {
+            throw ValidationError("give --calibration-mask or --calibration-label, not both")
+        }
+        if (calibrateActivity == nil) != (calibrationMask == nil && calibrationLabel == nil) {
+            throw ValidationError("--calibrate-activity and --calibration-mask (or --calibration-label) go together")
+        }
+        if let calibrationLabel {
+            guard labels != nil else { throw ValidationError("--calibration-label K is a label of --labels: give --labels") }
+            guard calibrationLabel > 0 else { throw ValidationError("--calibration-label must be a positive label") }
         }
         if !calibrated && lungShunt != nil {
             throw ValidationError("--lung-shunt applies to calibration: give --calibrate-activity")
@@ -181,11 +189,23 @@ struct Dose: ParsableCommand {
             var calibrationFactor: Double?
             var decay = DecayTiming(factor: 1, basis: "patient-relative calibration")
             var scale: Double
-            if let administered = calibrateActivity?.base, let maskPath = calibrationMask {
+            let regionImage = try labels.map { try Inputs.labels($0, onto: grid, gridOf: pet, resample: resampleLabels).image }
+            if let administered = calibrateActivity?.base {
                 if implantTime != nil || referenceTime != nil || decayHours != nil || noDecayCorrection {
                     warnings.append("decay options are ignored with --calibrate-activity: calibration scales the image to implantation time directly")
                 }
-                let mask = try Inputs.labels(maskPath, onto: grid, gridOf: pet, resample: resampleLabels, asMask: true).image.codes
+                let maskPath: String, mask: [Int32]
+                if let calibrationMask {
+                    maskPath = calibrationMask
+                    mask = try Inputs.labels(calibrationMask, onto: grid, gridOf: pet, resample: resampleLabels, asMask: true).image.codes
+                } else {
+                    let label = calibrationLabel!
+                    maskPath = "\(labels!) (label \(label))"
+                    guard let code = regionImage!.code(ofLabel: label) else {
+                        throw CommandFailure("\(labels!): label \(label) (--calibration-label) is not in the label image on the grid of \(pet)")
+                    }
+                    mask = regionImage!.codes.map { $0 == code ? 1 : 0 }
+                }
                 let net = Calibration.netActivityBq(administeredBq: administered, residualBq: residual?.base ?? 0,
                                                     lungShuntFraction: lungShunt?.base ?? 0)
                 do throws(Calibration.Failure) {
@@ -208,7 +228,6 @@ struct Dose: ParsableCommand {
                 scale = unitFactor * decay.factor
             }
 
-            let regionImage = try labels.map { try Inputs.labels($0, onto: grid, gridOf: pet, resample: resampleLabels).image }
             let regionLabels = regionImage?.codes
 
             // Density.

@@ -43,9 +43,10 @@ import Glibc
         let (out, run) = Self.exampleRun
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.isEmpty)
-        #expect(entries(out) == ["case.json", "dose.json", "dose.nii.gz", "dvh.csv", "fdg_baseline_sul.json", "fdg_baseline_sul.nii.gz",
-                                 "fdg_followup_sul.json", "fdg_followup_sul.nii.gz", "fmiso_suv.json", "fmiso_suv.nii.gz",
-                                 "lesions.csv", "lesions.json", "plan.json", "response.json"])
+        #expect(entries(out) == ["case.json", "compare.json", "dose.json", "dose.nii.gz", "dvh.csv", "fdg_baseline_sul.json",
+                                 "fdg_baseline_sul.nii.gz", "fdg_followup_sul.json", "fdg_followup_sul.nii.gz", "fmiso_suv.json",
+                                 "fmiso_suv.nii.gz", "lesions.csv", "lesions.json", "maa_dose.json", "maa_dose.nii.gz",
+                                 "maa_lesions.json", "plan.json", "response.json", "shunt.json"])
         #expect(entries(out.deletingLastPathComponent()) == ["EXAMPLE-001"], "no temporary folder is left beside the case")
         let record = try json(out.appendingPathComponent("case.json"))
         #expect(record["schema"] as? String == "voxdose.case/1")
@@ -58,7 +59,8 @@ import Glibc
             #expect((record[key] as? String).map { $0.wholeMatch(of: offsetDateTime) != nil } == true, "\(key)")
         }
         let steps = try #require(record["steps"] as? [[String: Any]])
-        #expect(steps.map { $0["name"] as? String } == ["dose", "suv_fmiso", "suv_fdg_baseline", "suv_fdg_followup", "lesions", "response", "plan"])
+        #expect(steps.map { $0["name"] as? String } == ["dose", "suv_fmiso", "suv_fdg_baseline", "suv_fdg_followup", "shunt", "maa_dose",
+                                                        "maa_lesions", "lesions", "response", "plan", "compare"])
         #expect(steps.allSatisfy { ($0["argv"] as? [String])?.first == "voxdose" && ($0["seconds"] as? Double ?? -1) >= 0 })
         #expect(Set(steps.flatMap { $0["outputs"] as? [String] ?? [] }).union(["case.json"]) == Set(entries(out)))
     }
@@ -71,7 +73,7 @@ import Glibc
         let paths = inputs.compactMap { $0["path"] as? String }
         #expect(Set(paths) == ["study.json", "y90_pet.nii.gz", "y90_pet.json", "fmiso_pet.nii.gz", "fmiso_pet.json", "fdg_baseline.nii.gz",
                                "fdg_baseline.json", "fdg_followup.nii.gz", "fdg_followup.json", "mri_labels.nii.gz", "ct_labels.nii.gz",
-                               "lesion_names.tsv"])
+                               "lesion_names.tsv", "maa_spect.nii.gz", "maa_spect.json", "maa_labels.nii.gz", "perfused_liver_mask.nii.gz"])
         #expect(paths.count == Set(paths).count)
         for input in inputs {
             let file = packageRoot.appendingPathComponent("\(Self.patient)/\(input["path"] as! String)")
@@ -129,6 +131,24 @@ import Glibc
         let response = try json(out.appendingPathComponent("response.json"))
         let categories = (response["lesions"] as? [[String: Any]] ?? []).map { "\($0["label"] ?? "?"):\($0["category"] ?? "?")" }
         #expect(categories == ["2:PMR", "3:PMR", "4:PMD", "5:SMD", "6:PMR"])
+        // Before the treatment: the lung shunt from the MAA SPECT, the predicted lesion doses at the
+        // planned activity, and predicted vs delivered for every lesion.
+        let maa = try #require(truth["maa"] as? [String: Any])
+        let shunt = try json(out.appendingPathComponent("shunt.json"))
+        let fraction = try #require(shunt["lung_shunt_fraction"] as? Double)
+        let expectedFraction = try #require(maa["lung_shunt_expected"] as? Double)
+        #expect(abs(fraction - expectedFraction) <= (maa["lung_shunt_tolerance"] as? Double ?? 0), "shunt \(fraction) vs \(expectedFraction)")
+        let predicted = try #require(try json(out.appendingPathComponent("maa_lesions.json"))["lesions"] as? [[String: Any]])
+        #expect(predicted.map { $0["label"] as? Int } == [2, 3, 4, 5, 6])
+        for row in predicted {
+            let expected = try #require(truthLesions[String(row["label"] as? Int ?? 0)])
+            let dmean = try #require((row["dose"] as? [String: Any])?["mean_gy"] as? Double)
+            let reference = try #require(expected["maa_expected_dose_mean_gy"] as? Double)
+            #expect(abs(dmean - reference) <= (expected["maa_dose_mean_tolerance_gy"] as? Double ?? 0), "MAA lesion \(row["label"] ?? "?"): \(dmean) vs \(reference)")
+            #expect(row["patient_id"] as? String == "EXAMPLE-001")
+        }
+        let compare = try json(out.appendingPathComponent("compare.json"))
+        #expect((compare["summary"] as? [String: Any])?["n"] as? Int == 5)
         let csv = try String(contentsOf: out.appendingPathComponent("lesions.csv"), encoding: .utf8)
         let header = try #require(csv.split(separator: "\n").first).split(separator: ",")
         let column = try #require(header.firstIndex(of: "patient_id"))
@@ -169,6 +189,8 @@ import Glibc
         let a = try json(out.appendingPathComponent("lesions.json")), b = try json(same.appendingPathComponent("lesions.json"))
         #expect(NSArray(array: a["lesions"] as? [Any] ?? []) == NSArray(array: b["lesions"] as? [Any] ?? []))
         #expect(NSDictionary(dictionary: a["references"] as? [String: Any] ?? [:]) == NSDictionary(dictionary: b["references"] as? [String: Any] ?? [:]))
+        let ma = try json(out.appendingPathComponent("maa_lesions.json")), mb = try json(same.appendingPathComponent("maa_lesions.json"))
+        #expect(NSArray(array: ma["lesions"] as? [Any] ?? []) == NSArray(array: mb["lesions"] as? [Any] ?? []))
         let ra = try json(out.appendingPathComponent("response.json")), rb = try json(same.appendingPathComponent("response.json"))
         #expect(NSArray(array: ra["lesions"] as? [Any] ?? []) == NSArray(array: rb["lesions"] as? [Any] ?? []))
         let resampling = try #require(b["resampling"] as? [String: Any])
@@ -205,6 +227,40 @@ import Glibc
         #expect(run.stderr.split(separator: "\n").count == 1)
         #expect(!FileManager.default.fileExists(atPath: out.path))
         #expect(!entries(folder).contains { $0.hasPrefix(".voxdose-") }, "\(entries(folder))")
+    }
+
+    /// Before the treatment (no 90Y PET): the shunt step's fraction, at full precision, calibrates
+    /// the predictive map and sets the plan's lung shunt; the plan reads the MAA lesion table.
+    @Test func maaOnlyStudyPlansFromThePredictedTable() throws {
+        let (folder, study) = try studyCopy { study in
+            for key in ["y90_pet", "fdg_baseline", "fdg_followup"] { study.removeValue(forKey: key) }
+            var treatment = study["treatment"] as! [String: Any]
+            treatment.removeValue(forKey: "lung_shunt")
+            study["treatment"] = treatment
+        }
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("out")
+        let run = CLITests.voxdose(["case", study.path, "--out", out.path])
+        try #require(run.status == 0, "\(run.stderr)")
+        let record = try json(out.appendingPathComponent("case.json"))
+        let steps = try #require(record["steps"] as? [[String: Any]])
+        #expect(steps.map { $0["name"] as? String } == ["suv_fmiso", "shunt", "maa_dose", "maa_lesions", "plan"])
+        let fraction = try #require(try json(out.appendingPathComponent("shunt.json"))["lung_shunt_fraction"] as? Double)
+        let argv = steps.map { $0["argv"] as? [String] ?? [] }
+        #expect(argv[2].contains("\(fraction)"), "maa_dose takes the shunt step's fraction: \(argv[2])")
+        #expect(argv[3].contains("\(1.65 * (1 - fraction))GBq"), "maa_lesions: --activity A(1 − F): \(argv[3])")
+        #expect(argv[4].contains(out.path + "/maa_lesions.json") && argv[4].contains("\(fraction)"))
+        let plan = try json(out.appendingPathComponent("plan.json"))
+        #expect((plan["lesions"] as? [[String: Any]])?.compactMap { $0["group"] as? String }.count == 5)
+        #expect((plan["prescription"] as? [String: Any])?["binding_constraint"] is String)
+        // The MAA SPECT without the perfused liver cannot be calibrated.
+        var object = try json(study)
+        var regions = object["regions"] as! [String: Any]
+        regions.removeValue(forKey: "liver")
+        object["regions"] = regions
+        try JSONSerialization.data(withJSONObject: object).write(to: study)
+        let refused = CLITests.voxdose(["case", study.path, "--out", folder.appendingPathComponent("out2").path])
+        #expect(refused.status == 1 && refused.stderr.hasPrefix("error: \(study.path): regions.liver: is missing"), "\(refused.stderr)")
     }
 
     @Test func anExistingFolderIsReplacedOnlyWithOverwrite() throws {

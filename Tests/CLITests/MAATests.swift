@@ -47,6 +47,20 @@ import Testing
         let resampled = voxdose(["shunt", spect, "--lung", fineLung, "--liver", fineLiver, "--resample-labels"])
         #expect(resampled.status == 0, "\(resampled.stderr)")
         #expect(close(resampled.json["lung_shunt_fraction"], lungSum / (lungSum + liverSum), rel: 1e-12))
+
+        // The organs as labels of one label image (lung 9, liver 3) give the same figures.
+        let labelled = try ws.volume("organs.nii", grid, zip(lung, liver).map { $0.0 != 0 ? 9 : $0.1 }, int16: true)
+        let byLabel = voxdose(["shunt", spect, "--labels", labelled, "--lung-label", "9", "--liver-label", "3"])
+        #expect(byLabel.status == 0, "\(byLabel.stderr)")
+        for key in ["lung_counts", "liver_counts", "lung_shunt_fraction", "lung_volume_ml", "liver_volume_ml"] {
+            #expect(close(byLabel.json[key], run.json[key], rel: 1e-12), "\(key)")
+        }
+        #expect(byLabel.json["lung_label"] as? Int == 9 && byLabel.json["lung_mask"] is NSNull)
+        // One way per organ; labels need --labels; a label the image lacks is empty.
+        #expect(voxdose(["shunt", spect, "--lung", lungPath, "--lung-label", "9", "--labels", labelled, "--liver", liverPath]).status == 64)
+        #expect(voxdose(["shunt", spect, "--lung-label", "9", "--liver", liverPath]).status == 64)
+        let absent = voxdose(["shunt", spect, "--labels", labelled, "--lung-label", "5", "--liver-label", "3"])
+        #expect(absent.status == 1 && absent.stderr.contains("(label 5)"), "\(absent.stderr)")
     }
 
     @Test func badMasks() throws {
@@ -89,6 +103,15 @@ import Testing
         let volumeML = Double(liver.filter { $0 != 0 }.count) * grid.voxelML
         let expectedGy = 49.67 * 2 * 0.92 / (1.05 * volumeML / 1000)   // K·A·(1−F)/m, m in kg
         #expect(close(region["mean"], expectedGy, rel: 1e-5), "\(region["mean"] ?? "") vs \(expectedGy)")
+        // The perfused liver as label 1 of a label image: the same map.
+        let byLabel = voxdose(["dose", spect, "--out", ws.path("by_label.nii"), "--calibrate-activity", "2GBq", "--labels", liverPath,
+                               "--calibration-label", "1", "--lung-shunt", "8%"])
+        #expect(byLabel.status == 0, "\(byLabel.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: ws.path("by_label.nii"))) == (try Data(contentsOf: URL(fileURLWithPath: ws.out))))
+        #expect(voxdose(["dose", spect, "--out", ws.out, "--calibrate-activity", "2GBq", "--calibration-label", "1", "--lung-shunt", "8%"]).status == 64)
+        let missing = voxdose(["dose", spect, "--out", ws.out, "--calibrate-activity", "2GBq", "--labels", liverPath,
+                               "--calibration-label", "4", "--lung-shunt", "8%"])
+        #expect(missing.status == 1 && missing.stderr.contains("label 4"), "\(missing.stderr)")
         // A 90Y PET is not predictive and names Y90.
         let pet = try ws.volume("pet.nii", grid, [Float](repeating: 8e6, count: grid.voxelCount))
         let y90 = voxdose(["dose", pet, "--out", ws.path("y90.nii"), "--no-decay-correction"])
