@@ -6,7 +6,7 @@ import Glibc
 
 /// `voxdose case` (CONTRACT.md Part 2) on the built-in example patient (Fixtures/patient, built by
 /// make_example_patient.py with the truth it was built with) and on broken studies.
-@Suite(.serialized) struct CaseTests {
+@Suite struct CaseTests {
     static let patient = "Fixtures/patient"
 
     /// Runs `voxdose args…` from `folder` (a step's command line runs from the study's folder).
@@ -252,7 +252,11 @@ import Glibc
         #expect(argv[4].contains(out.path + "/maa_lesions.json") && argv[4].contains("\(fraction)"))
         let plan = try json(out.appendingPathComponent("plan.json"))
         #expect((plan["lesions"] as? [[String: Any]])?.compactMap { $0["group"] as? String }.count == 5)
-        #expect((plan["prescription"] as? [String: Any])?["binding_constraint"] is String)
+        // The prescription keeps the normal liver within the resin limit (40 Gy) and the lungs within 30 Gy.
+        let prescription = try #require(plan["prescription"] as? [String: Any])
+        #expect(prescription["binding_constraint"] is String && (prescription["activity_gbq"] as? Double ?? 0) > 0)
+        #expect((prescription["normal_liver_dose_gy"] as? Double ?? .infinity) <= 40 + 1e-9)
+        #expect((prescription["lung_dose_gy"] as? Double ?? .infinity) <= 30 + 1e-9)
         // The MAA SPECT without the perfused liver cannot be calibrated.
         var object = try json(study)
         var regions = object["regions"] as! [String: Any]
