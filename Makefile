@@ -5,7 +5,7 @@
 #   make fuzz   the libFuzzer targets of Fuzz/, FUZZ_SECONDS (default 60) each (see Docs/FUZZING.md)
 
 SWIFT        ?= swift
-APT_PACKAGES := libnifti-dev zlib1g-dev libdeflate-dev libisal-dev libssl-dev
+APT_PACKAGES := libnifti-dev zlib1g-dev libdeflate-dev libisal-dev libssl-dev libpng-dev chromium
 VOXDOSE      := .build/release/voxdose
 EXAMPLE      := Fixtures/patient
 
@@ -26,12 +26,13 @@ build: deps
 	$(SWIFT) build -c release --product voxdose
 
 # The main job: one `voxdose case` on the built-in example patient (Fixtures/patient: 90Y PET/MRI,
-# FMISO PET/CT, FDG before and after, labels on the MRI and CT grids), then a summary of its case
-# folder. Outputs go to .build/demo/EXAMPLE-001/.
+# FMISO PET/CT, FDG before and after, 99mTc-MAA SPECT/CT, labels on the MRI and CT grids), a
+# summary of its case folder, and the path of its report. Outputs go to .build/demo/EXAMPLE-001/.
 demo: build
 	@mkdir -p .build/demo
 	$(VOXDOSE) case $(EXAMPLE)/study.json --out .build/demo/EXAMPLE-001 --overwrite
 	@python3 Scripts/case_summary.py .build/demo/EXAMPLE-001
+	@echo "report: $(CURDIR)/.build/demo/EXAMPLE-001/report.html"
 
 test: deps
 	$(SWIFT) build --build-tests

@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Planning", targets: ["Planning"]),
         .library(name: "CohortStatistics", targets: ["CohortStatistics"]),
         .library(name: "PatientCase", targets: ["PatientCase"]),
+        .library(name: "CaseReport", targets: ["CaseReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -60,6 +61,10 @@ let package = Package(
         /// executes them into a case folder, all or nothing.
         .target(name: "PatientCase", dependencies: ["VoxelIO", "Reporting", "CLibcrypto", "CSpawn"]),
 
+        /// The report of a case: typed content read from a case folder, lesion slices (libpng),
+        /// SVG plots, the self-contained HTML page. No physics: the numbers come from the case.
+        .target(name: "CaseReport", dependencies: ["PatientCase", "VoxelIO", "VoxelKernels", "CLibpng"]),
+
         // MARK: - C boundary (system libraries, nothing vendored)
 
         /// Debian's libnifti2 + libznz + zlib. `include/znzlib.h` forwards to
@@ -79,6 +84,9 @@ let package = Package(
         /// Debian's OpenSSL libcrypto: SHA-256 of the inputs a case records.
         .systemLibrary(name: "CLibcrypto"),
 
+        /// Debian's libpng: the report's slice images.
+        .systemLibrary(name: "CLibpng"),
+
         /// glibc's spawn.h with its GNU extensions (starting a child process in another folder).
         .systemLibrary(name: "CSpawn"),
 
@@ -91,7 +99,7 @@ let package = Package(
             name: "voxdose",
             dependencies: [
                 "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry", "PETQuant", "Planning", "CohortStatistics",
-                "Plausibility", "PatientCase",
+                "Plausibility", "PatientCase", "CaseReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -120,7 +128,7 @@ let package = Package(
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Dosimetry", "CohortStatistics"]),
         .testTarget(name: "CohortStatisticsTests", dependencies: ["TestSupport", "CohortStatistics"]),
         .testTarget(name: "PlausibilityTests", dependencies: ["Plausibility"]),
-        .testTarget(name: "PatientCaseTests", dependencies: ["PatientCase"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "voxdose", "CohortStatistics"]),
+        .testTarget(name: "PatientCaseTests", dependencies: ["PatientCase", "CaseReport", "VoxelKernels"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "voxdose", "CohortStatistics", "CaseReport"]),
     ]
 )

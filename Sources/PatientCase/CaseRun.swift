@@ -57,9 +57,17 @@ public struct CaseRun {
         var records: [JSONValue] = []
         var warnings: [String] = []
         var carried = CaseSteps.Carried()
+        var finished: Date?
         for (index, name) in names.enumerated() {
             let step = steps.step(name, carried: carried)
             progress("case \(study.patientID): step \(index + 1)/\(names.count) \(step.name)")
+            if name == .report {
+                // The report reads a complete case: case.json first (the report leaves its own
+                // step out of the page, so rerunning it by hand gives the same file).
+                if settings.strict, let first = warnings.first { throw CaseFailure(first) }
+                finished = Date()
+                try writeRecord(records, inputs: inputs, warnings: warnings, started: started, finished: finished!, into: staging)
+            }
             step.outputs.forEach(staging.expect)
             let begun = Date()
             let stepWarnings = try execute(step, staging: staging)
@@ -77,14 +85,22 @@ public struct CaseRun {
             }
         }
         if settings.strict, let first = warnings.first { throw CaseFailure(first) }
+        try writeRecord(records, inputs: inputs, warnings: warnings, started: started, finished: finished ?? Date(), into: staging)
+        try staging.commit()
+        return warnings
+    }
 
+    /// Writes `case.json` (`voxdose.case/1`) into the staging folder.
+    private func writeRecord(_ steps: [JSONValue], inputs: [JSONValue], warnings: [String], started: Date, finished: Date,
+                             into staging: StagingFolder) throws {
         let record = JSONObject.document(schema: "voxdose.case/1", [
             "patient_id": .string(study.patientID),
             "study": .string(study.path),
+            "study_folder": .string(study.folder),
             "started_at": .string(Self.timestamp(started)),
-            "finished_at": .string(Self.timestamp(Date())),
+            "finished_at": .string(Self.timestamp(finished)),
             "inputs": .array(inputs),
-            "steps": .array(records),
+            "steps": .array(steps),
             "warnings": .array(warnings.map(JSONValue.string)),
             "status": .string("complete"),
         ])
@@ -92,8 +108,6 @@ public struct CaseRun {
         guard FileManager.default.createFile(atPath: staging.path + "/case.json", contents: Data(record.serialized().utf8)) else {
             throw VoxelIOError(staging.path + "/case.json", "cannot be written")
         }
-        try staging.commit()
-        return warnings
     }
 
     /// `{path, sha256, bytes}` of the study file and of every file the steps read, in the

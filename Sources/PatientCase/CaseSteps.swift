@@ -9,6 +9,8 @@ public struct CaseStep: Sendable {
     public enum Argument: Sendable, Equatable {
         case text(String)
         case caseFile(String)
+        /// The case folder itself.
+        case caseFolder
     }
 
     public var name: String
@@ -25,6 +27,7 @@ public struct CaseStep: Sendable {
             switch $0 {
             case .text(let text): return text
             case .caseFile(let name): return folder + "/" + name
+            case .caseFolder: return folder
             }
         }
     }
@@ -39,7 +42,7 @@ public struct CaseSteps: Sendable {
     public enum Name: String, CaseIterable, Sendable {
         case dose, suvFMISO = "suv_fmiso", suvFDGBaseline = "suv_fdg_baseline", suvFDGFollowup = "suv_fdg_followup"
         case shunt, maaDose = "maa_dose", maaLesions = "maa_lesions"
-        case lesions, response, plan, compare
+        case lesions, response, plan, compare, report
     }
 
     /// Figures a step takes from the steps before it, read from their outputs.
@@ -92,6 +95,7 @@ public struct CaseSteps: Sendable {
         if scans[.fdgBaseline] != nil && scans[.fdgFollowup] != nil { names.append(.response) }
         names.append(.plan)
         if y90 && maa { names.append(.compare) }
+        names.append(.report)
         return names
     }
 
@@ -109,6 +113,8 @@ public struct CaseSteps: Sendable {
         case .response: return response()
         case .plan: return plan(carried)
         case .compare: return compare()
+        case .report:
+            return CaseStep(name: name.rawValue, arguments: [.text("report"), .caseFolder], outputs: ["report.html"], inputs: [])
         }
     }
 

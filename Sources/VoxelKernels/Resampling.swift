@@ -42,3 +42,55 @@ public enum Resampling {
         }
     }
 }
+
+/// Values of a volume at world points (mm): what a picture of a slice in any plane needs.
+public struct WorldSampler: Sendable {
+    public let geometry: GridGeometry
+    private let toIndex: AffineTransform
+
+    /// Nil when the grid's affine is singular.
+    public init?(_ geometry: GridGeometry) {
+        guard let inverse = geometry.affine.inverse else { return nil }
+        self.geometry = geometry
+        toIndex = inverse
+    }
+
+    /// The flat index (i + nx·(j + ny·k)) of the voxel whose centre is nearest to `world`, with
+    /// ⌊p + ½⌋ per axis as ``Resampling/nearestNeighbourLabels(_:from:onto:)``; nil outside the grid.
+    public func nearestIndex(_ world: SIMD3<Double>) -> Int? {
+        let p = (toIndex.apply(world) + 0.5).rounded(.down), d = geometry.dimensions
+        guard p.x >= 0, p.y >= 0, p.z >= 0, p.x < Double(d.x), p.y < Double(d.y), p.z < Double(d.z) else { return nil }
+        return Int(p.x) + d.x * (Int(p.y) + d.y * Int(p.z))
+    }
+
+    /// Trilinear interpolation of `values` at `world`: the 8 voxel centres around it weighted by
+    /// (1 − |Δ|) per axis; a point within half a voxel of the outer centres takes the edge value.
+    /// Nil outside the grid or when a neighbour with positive weight is not finite.
+    public func trilinear(_ values: [Float], at world: SIMD3<Double>) -> Float? {
+        let d = geometry.dimensions
+        var p = toIndex.apply(world)
+        let upper = SIMD3<Double>(Double(d.x - 1), Double(d.y - 1), Double(d.z - 1))
+        guard p.x > -0.5, p.y > -0.5, p.z > -0.5, p.x < upper.x + 0.5, p.y < upper.y + 0.5, p.z < upper.z + 0.5 else { return nil }
+        p = p.clamped(lowerBound: .zero, upperBound: upper)
+        let base = p.rounded(.down)
+        let f = p - base
+        let i0 = Int(base.x), j0 = Int(base.y), k0 = Int(base.z)
+        var sum = 0.0
+        for dk in 0...1 {
+            let wk = dk == 0 ? 1 - f.z : f.z
+            guard wk > 0 else { continue }
+            for dj in 0...1 {
+                let wj = dj == 0 ? 1 - f.y : f.y
+                guard wj > 0 else { continue }
+                for di in 0...1 {
+                    let wi = di == 0 ? 1 - f.x : f.x
+                    guard wi > 0 else { continue }
+                    let v = values[min(i0 + di, d.x - 1) + d.x * (min(j0 + dj, d.y - 1) + d.y * min(k0 + dk, d.z - 1))]
+                    guard v.isFinite else { return nil }
+                    sum += wi * wj * wk * Double(v)
+                }
+            }
+        }
+        return Float(sum)
+    }
+}

@@ -197,6 +197,7 @@ struct Lesions: ParsableCommand {
 
             var doseBlocks: [Int64: JSONObject] = [:]
             var dvhRows: [(Int64, Double, Double)] = []
+            var normalLiverDVH: [(doseGy: Double, volumePct: Double)] = []
             if let doseSide {
                 // Mass-weighted means, Σ ρ·D / Σ ρ over the finite-dose voxels, when densities are given.
                 var massWeightedMeans: [Int32: Double] = [:]
@@ -218,6 +219,7 @@ struct Lesions: ParsableCommand {
                 }
                 if dvh != nil {
                     dvhRows = try Self.dvhRows(partition, metrics: metrics, binGy: dvhBin.base).map { (doseSide.labels.label(ofCode: $0.0), $0.1, $0.2) }
+                    if let normalLiver { normalLiverDVH = try Self.dvhRows(of: normalLiver, in: doseSide.volume.voxels, binGy: dvhBin.base) }
                 }
             }
             var uptake: [Int64: LesionUptake.Metrics] = [:]
@@ -294,6 +296,10 @@ struct Lesions: ParsableCommand {
                 for (label, level, pct) in dvhRows.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
                     text += "\(label),\(JSONValue.number(level).serialized()),\(JSONValue.number(pct).serialized())\n"
                 }
+                // The normal liver's curve, when its region is known, after the lesions.
+                for row in normalLiverDVH {
+                    text += "normal_liver,\(JSONValue.number(row.doseGy).serialized()),\(JSONValue.number(row.volumePct).serialized())\n"
+                }
                 try outputs.stage(text: text, to: dvh)
             }
             try outputs.finish(with: JSONObject.document(schema: "voxdose.lesions/1", body).serialized(), to: out)
@@ -357,6 +363,17 @@ struct Lesions: ParsableCommand {
             }
         }
         return result
+    }
+
+    /// The DVH rows of a reference region (the normal liver): its finite doses, bounded like the lesions'.
+    static func dvhRows(of region: ArraySlice<Int>, in doses: [Float], binGy: Double) throws -> [(doseGy: Double, volumePct: Double)] {
+        let finite = region.map { doses[$0] }.filter(\.isFinite)
+        guard let maximum = finite.max() else { return [] }
+        guard max(Double(maximum), 0) / binGy + 2 <= Double(maximumDVHRows) else {
+            throw CommandFailure("--dvh-bin \(String(format: "%g", binGy)) Gy would give more than \(maximumDVHRows) DVH rows for the normal liver "
+                + "(doses up to \(maximum) Gy); choose a larger --dvh-bin")
+        }
+        return finite.withUnsafeBufferPointer { DoseVolumeMetrics.cumulativeDVH($0, binGy: binGy) }
     }
 
     /// label<TAB>name rows; an optional header `label<TAB>name`.

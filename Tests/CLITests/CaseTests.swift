@@ -46,7 +46,7 @@ import Glibc
         #expect(entries(out) == ["case.json", "compare.json", "dose.json", "dose.nii.gz", "dvh.csv", "fdg_baseline_sul.json",
                                  "fdg_baseline_sul.nii.gz", "fdg_followup_sul.json", "fdg_followup_sul.nii.gz", "fmiso_suv.json",
                                  "fmiso_suv.nii.gz", "lesions.csv", "lesions.json", "maa_dose.json", "maa_dose.nii.gz",
-                                 "maa_lesions.json", "plan.json", "response.json", "shunt.json"])
+                                 "maa_lesions.json", "plan.json", "report.html", "response.json", "shunt.json"])
         #expect(entries(out.deletingLastPathComponent()) == ["EXAMPLE-001"], "no temporary folder is left beside the case")
         let record = try json(out.appendingPathComponent("case.json"))
         #expect(record["schema"] as? String == "voxdose.case/1")
@@ -60,7 +60,7 @@ import Glibc
         }
         let steps = try #require(record["steps"] as? [[String: Any]])
         #expect(steps.map { $0["name"] as? String } == ["dose", "suv_fmiso", "suv_fdg_baseline", "suv_fdg_followup", "shunt", "maa_dose",
-                                                        "maa_lesions", "lesions", "response", "plan", "compare"])
+                                                        "maa_lesions", "lesions", "response", "plan", "compare", "report"])
         #expect(steps.allSatisfy { ($0["argv"] as? [String])?.first == "voxdose" && ($0["seconds"] as? Double ?? -1) >= 0 })
         #expect(Set(steps.flatMap { $0["outputs"] as? [String] ?? [] }).union(["case.json"]) == Set(entries(out)))
     }
@@ -244,7 +244,7 @@ import Glibc
         try #require(run.status == 0, "\(run.stderr)")
         let record = try json(out.appendingPathComponent("case.json"))
         let steps = try #require(record["steps"] as? [[String: Any]])
-        #expect(steps.map { $0["name"] as? String } == ["suv_fmiso", "shunt", "maa_dose", "maa_lesions", "plan"])
+        #expect(steps.map { $0["name"] as? String } == ["suv_fmiso", "shunt", "maa_dose", "maa_lesions", "plan", "report"])
         let fraction = try #require(try json(out.appendingPathComponent("shunt.json"))["lung_shunt_fraction"] as? Double)
         let argv = steps.map { $0["argv"] as? [String] ?? [] }
         #expect(argv[2].contains("\(fraction)"), "maa_dose takes the shunt step's fraction: \(argv[2])")

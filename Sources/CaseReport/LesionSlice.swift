@@ -1,0 +1,136 @@
+import Foundation
+import VoxelKernels
+
+/// A map of a case (dose or SUV) with what a slice picture needs besides it.
+public struct MapLayer: Sendable {
+    public var map: ScalarVolume
+    /// The label image the lesions were drawn on, on its own grid.
+    public var labels: LabelLayer
+    /// The anatomy (a CT or MRI, else the PET) shown in grey under the map's colour wash.
+    public var background: ScalarVolume?
+    /// Shown beside the colour bar: "Gy", "SUV".
+    public var unit: String
+
+    public init(map: ScalarVolume, labels: LabelLayer, background: ScalarVolume?, unit: String) {
+        self.map = map
+        self.labels = labels
+        self.background = background
+        self.unit = unit
+    }
+}
+
+/// Integer labels on their own grid, as codes (``LabelImage``), with each label's code.
+public struct LabelLayer: Sendable {
+    public var geometry: GridGeometry
+    public var codes: [Int32]
+    public var codeOfLabel: [Int64: Int32]
+
+    public init(geometry: GridGeometry, codes: [Int32], codeOfLabel: [Int64: Int32]) {
+        self.geometry = geometry
+        self.codes = codes
+        self.codeOfLabel = codeOfLabel
+    }
+
+    /// The centre of mass of a label's voxels in world coordinates (mm) and its volume (mL);
+    /// nil when the label has no voxel.
+    public func centre(ofLabel label: Int64) -> (world: SIMD3<Double>, volumeML: Double)? {
+        guard let code = codeOfLabel[label] else { return nil }
+        let d = geometry.dimensions
+        var sum = SIMD3<Double>.zero, count = 0
+        for (n, c) in codes.enumerated() where c == code {
+            sum += SIMD3(Double(n % d.x), Double((n / d.x) % d.y), Double(n / (d.x * d.y)))
+            count += 1
+        }
+        guard count > 0 else { return nil }
+        return (geometry.affine.apply(sum / Double(count)), Double(count) * geometry.voxelVolumeML)
+    }
+}
+
+/// An axial picture through a lesion: the map as a colour wash (inferno) over the anatomy in grey,
+/// the lesion's outline, square, patient's right on the left and anterior at the top
+/// (radiological convention). Pure rendering: the numbers come from the maps as they are.
+public struct LesionSlice: Sendable {
+    public var width: Int
+    public var height: Int
+    /// RGB, rows top to bottom.
+    public var rgb: [UInt8]
+    /// The top of the colour scale (the map's unit).
+    public var scaleMax: Double
+    /// Per pixel: inside the lesion (nearest voxel of its label image).
+    public var inside: [Bool]
+    /// Per pixel: the map's value (trilinear), nil outside the map.
+    public var values: [Float?]
+
+    /// Colour of the lesion outline.
+    public static let outline: (UInt8, UInt8, UInt8) = (0, 230, 255)
+
+    /// Renders `size` × `size` pixels over a square field centred on the lesion's centre of mass:
+    /// side max(60 mm, 3 × the diameter of a sphere of the lesion's volume).
+    public static func render(_ layer: MapLayer, label: Int64, size: Int = 256) -> LesionSlice? {
+        guard let (centre, volumeML) = layer.labels.centre(ofLabel: label), let code = layer.labels.codeOfLabel[label],
+              let mapSampler = WorldSampler(layer.map.geometry), let labelSampler = WorldSampler(layer.labels.geometry) else { return nil }
+        let diameterMM = 2 * pow(3 * volumeML * 1000 / (4 * Double.pi), 1.0 / 3)
+        let side = max(60, 3 * diameterMM), pixelMM = side / Double(size)
+        let backgroundSampler = layer.background.flatMap { WorldSampler($0.geometry) }
+        let count = size * size
+        var values = [Float?](repeating: nil, count: count), grey = [Float?](repeating: nil, count: count)
+        var inside = [Bool](repeating: false, count: count)
+        for v in 0..<size {
+            for u in 0..<size {
+                // Radiological view from the feet: +x (patient's right) to the left, +y (anterior) up.
+                let world = SIMD3(centre.x + side / 2 - (Double(u) + 0.5) * pixelMM,
+                                  centre.y + side / 2 - (Double(v) + 0.5) * pixelMM, centre.z)
+                let n = v * size + u
+                values[n] = mapSampler.trilinear(layer.map.voxels, at: world)
+                if let background = layer.background, let sampler = backgroundSampler {
+                    grey[n] = sampler.trilinear(background.voxels, at: world)
+                }
+                if let index = labelSampler.nearestIndex(world) { inside[n] = layer.labels.codes[index] == code }
+            }
+        }
+        let finite = values.compactMap { $0 }.map(Double.init).sorted()
+        let scaleMax = niceCeiling(finite.isEmpty ? 1 : finite[min(finite.count - 1, Int(Double(finite.count) * 0.995))])
+        let window = greyWindow(grey.compactMap { $0 })
+        var rgb = [UInt8](repeating: 0, count: count * 3)
+        for n in 0..<count {
+            let g = grey[n].map { UInt8(max(0, min(255, (Double($0) - window.lower) / (window.upper - window.lower) * 255))) } ?? 0
+            var pixel = (Double(g), Double(g), Double(g))
+            if let value = values[n], Double(value) >= 0.05 * scaleMax {
+                let c = infernoColourMap[Int(max(0, min(255, Double(value) / scaleMax * 255)))]
+                let alpha = 0.7
+                pixel = (alpha * Double(c.0) + (1 - alpha) * pixel.0, alpha * Double(c.1) + (1 - alpha) * pixel.1,
+                         alpha * Double(c.2) + (1 - alpha) * pixel.2)
+            }
+            rgb[3 * n] = UInt8(pixel.0.rounded())
+            rgb[3 * n + 1] = UInt8(pixel.1.rounded())
+            rgb[3 * n + 2] = UInt8(pixel.2.rounded())
+        }
+        // The outline: lesion pixels with a 4-neighbour outside the lesion.
+        for v in 0..<size {
+            for u in 0..<size where inside[v * size + u] {
+                let edge = u == 0 || v == 0 || u == size - 1 || v == size - 1 || !inside[v * size + u - 1] || !inside[v * size + u + 1]
+                    || !inside[(v - 1) * size + u] || !inside[(v + 1) * size + u]
+                if edge { (rgb[3 * (v * size + u)], rgb[3 * (v * size + u) + 1], rgb[3 * (v * size + u) + 2]) = outline }
+            }
+        }
+        return LesionSlice(width: size, height: size, rgb: rgb, scaleMax: scaleMax, inside: inside, values: values)
+    }
+
+    /// The grey window: a CT (values below −500, air in HU) gets the soft-tissue window
+    /// −160…240 HU; anything else its 1st to 99th percentile.
+    static func greyWindow(_ values: [Float]) -> (lower: Double, upper: Double) {
+        guard !values.isEmpty else { return (0, 1) }
+        let sorted = values.map(Double.init).sorted()
+        if sorted[0] < -500 { return (-160, 240) }
+        let lower = sorted[Int(Double(sorted.count - 1) * 0.01)], upper = sorted[Int(Double(sorted.count - 1) * 0.99)]
+        return upper > lower ? (lower, upper) : (lower, lower + 1)
+    }
+
+    /// The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above `x` (a colour-bar top people can read).
+    static func niceCeiling(_ x: Double) -> Double {
+        guard x > 0, x.isFinite else { return 1 }
+        let power = pow(10, (log10(x)).rounded(.down))
+        for step in [1, 2, 2.5, 5, 10] where step * power >= x * (1 - 1e-12) { return step * power }
+        return 10 * power
+    }
+}
