@@ -75,14 +75,22 @@ public enum CaseFolder {
         let relative = { (path: String) in path.hasPrefix("/") ? path : studyFolder + "/" + path }
         let anatomy = try study.scans[.anatomy].map { try readVolume(relative($0.image)) }
         var doseLayer: MapLayer?, suvLayer: MapLayer?
+        var labelLayers: [String: LabelLayer] = [:]  // a label image shared by two scans is read once
+        func labelLayer(_ path: String) throws -> LabelLayer {
+            if let layer = labelLayers[path] { return layer }
+            let layer = try readLabels(path)
+            labelLayers[path] = layer
+            return layer
+        }
+        // Without an anatomy scan the background is the map itself in grey: the PET it was made
+        // from, scaled (reading the PET again would only repeat it, at the cost of a volume).
         if let scan = study.scans[doseScan], let labels = scan.labels {
-            doseLayer = MapLayer(map: try readVolume(file(postTreatment ? "dose.nii.gz" : "maa_dose.nii.gz")),
-                                 labels: try readLabels(relative(labels)),
-                                 background: try anatomy ?? readVolume(relative(scan.image)), unit: "Gy")
+            let map = try readVolume(file(postTreatment ? "dose.nii.gz" : "maa_dose.nii.gz"))
+            doseLayer = MapLayer(map: map, labels: try labelLayer(relative(labels)), background: anatomy ?? map, unit: "Gy")
         }
         if let scan = study.scans[.fmisoPET], let labels = scan.labels, FileManager.default.fileExists(atPath: file("fmiso_suv.nii.gz")) {
-            suvLayer = MapLayer(map: try readVolume(file("fmiso_suv.nii.gz")), labels: try readLabels(relative(labels)),
-                                background: try anatomy ?? readVolume(relative(scan.image)), unit: "SUV")
+            let map = try readVolume(file("fmiso_suv.nii.gz"))
+            suvLayer = MapLayer(map: map, labels: try labelLayer(relative(labels)), background: anatomy ?? map, unit: "SUV")
         }
         let labels = rows.map(\.label)
         let pictures = FigureSlots(count: labels.count)
@@ -147,9 +155,7 @@ public enum CaseFolder {
     public static func readLabels(_ path: String) throws -> LabelLayer {
         let file = try NIfTIFile(path: path)
         let image = try file.readLabelFrame(0)
-        var codes: [Int64: Int32] = [:]
-        for code in Set(image.codes) where code != 0 { codes[image.label(ofCode: code)] = code }
-        return LabelLayer(geometry: file.header.geometry, codes: image.codes, codeOfLabel: codes)
+        return LabelLayer(geometry: file.header.geometry, codes: image.codes, labelOfCode: image.label(ofCode:))
     }
 
     /// DVH curves from `dvh.csv` (label, dose_gy, volume_pct), lesions first, the normal liver last.

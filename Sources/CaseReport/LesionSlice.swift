@@ -19,29 +19,49 @@ public struct MapLayer: Sendable {
     }
 }
 
-/// Integer labels on their own grid, as codes (``LabelImage``), with each label's code.
+/// Integer labels on their own grid, as codes (``LabelImage``), with each label's code and its
+/// centre of mass, found in one pass over the voxels.
 public struct LabelLayer: Sendable {
     public var geometry: GridGeometry
     public var codes: [Int32]
     public var codeOfLabel: [Int64: Int32]
+    /// Per code: the sum of its voxels' indices (i, j, k) and their number.
+    private var sums: [Int32: (SIMD3<Double>, Int)]
 
-    public init(geometry: GridGeometry, codes: [Int32], codeOfLabel: [Int64: Int32]) {
+    public init(geometry: GridGeometry, codes: [Int32], labelOfCode: (Int32) -> Int64) {
         self.geometry = geometry
         self.codes = codes
-        self.codeOfLabel = codeOfLabel
+        let d = geometry.dimensions
+        var sums: [Int32: (SIMD3<Double>, Int)] = [:]
+        codes.withUnsafeBufferPointer { all in
+            var n = 0
+            for k in 0..<d.z {
+                for j in 0..<d.y {
+                    var i = 0
+                    while i < d.x {
+                        let code = all[n]
+                        guard code != 0 else { i += 1; n += 1; continue }
+                        // A run of one code along the row: its index sum in closed form.
+                        var end = i + 1
+                        while end < d.x && all[n + end - i] == code { end += 1 }
+                        let length = end - i
+                        let run = SIMD3(Double(i + end - 1) * Double(length) / 2, Double(j * length), Double(k * length))
+                        let previous = sums[code] ?? (.zero, 0)
+                        sums[code] = (previous.0 + run, previous.1 + length)
+                        n += length
+                        i = end
+                    }
+                }
+            }
+        }
+        self.sums = sums
+        codeOfLabel = Dictionary(uniqueKeysWithValues: sums.keys.map { (labelOfCode($0), $0) })
     }
 
     /// The centre of mass of a label's voxels in world coordinates (mm) and its volume (mL);
     /// nil when the label has no voxel.
     public func centre(ofLabel label: Int64) -> (world: SIMD3<Double>, volumeML: Double)? {
-        guard let code = codeOfLabel[label] else { return nil }
-        let d = geometry.dimensions
-        var sum = SIMD3<Double>.zero, count = 0
-        for (n, c) in codes.enumerated() where c == code {
-            sum += SIMD3(Double(n % d.x), Double((n / d.x) % d.y), Double(n / (d.x * d.y)))
-            count += 1
-        }
-        guard count > 0 else { return nil }
+        guard let code = codeOfLabel[label], let (sum, count) = sums[code], count > 0 else { return nil }
         return (geometry.affine.apply(sum / Double(count)), Double(count) * geometry.voxelVolumeML)
     }
 }
@@ -88,8 +108,7 @@ public struct LesionSlice: Sendable {
                 if let index = labelSampler.nearestIndex(world) { inside[n] = layer.labels.codes[index] == code }
             }
         }
-        let finite = values.compactMap { $0 }.map(Double.init).sorted()
-        let scaleMax = niceCeiling(finite.isEmpty ? 1 : finite[min(finite.count - 1, Int(Double(finite.count) * 0.995))])
+        let scaleMax = niceCeiling(percentiles(values.compactMap { $0 }, [99.5]).first ?? 1)
         let window = greyWindow(grey.compactMap { $0 })
         var rgb = [UInt8](repeating: 0, count: count * 3)
         for n in 0..<count {
@@ -119,11 +138,17 @@ public struct LesionSlice: Sendable {
     /// The grey window: a CT (values below −500, air in HU) gets the soft-tissue window
     /// −160…240 HU; anything else its 1st to 99th percentile.
     static func greyWindow(_ values: [Float]) -> (lower: Double, upper: Double) {
-        guard !values.isEmpty else { return (0, 1) }
-        let sorted = values.map(Double.init).sorted()
-        if sorted[0] < -500 { return (-160, 240) }
-        let lower = sorted[Int(Double(sorted.count - 1) * 0.01)], upper = sorted[Int(Double(sorted.count - 1) * 0.99)]
-        return upper > lower ? (lower, upper) : (lower, lower + 1)
+        guard let minimum = values.min() else { return (0, 1) }
+        if minimum < -500 { return (-160, 240) }
+        let p = percentiles(values, [1, 99])
+        return p[1] > p[0] ? (p[0], p[1]) : (p[0], p[0] + 1)
+    }
+
+    /// Percentiles (numpy's linear rule) by selection, not a full sort.
+    static func percentiles(_ values: [Float], _ qs: [Double]) -> [Double] {
+        guard !values.isEmpty else { return [] }
+        var copy = values
+        return copy.withUnsafeMutableBufferPointer { buffer in OrderStatistics.percentiles(&buffer, qs) }
     }
 
     /// The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above `x` (a colour-bar top people can read).
