@@ -288,6 +288,15 @@ def lesion_table(labels, *, dose=True, suv=True, muscle=None, bp=None, liver=Non
                     row["hypoxic_fraction"] = None
         lesions.append(row)
     doc = {"schema": "voxdose.lesions/1", "lesions": lesions, "references": refs}
+    # The normal liver's curve after the lesions', labelled normal_liver, when its region is given.
+    if dvh_bin is not None and dose and liver is not None:
+        f = DOSE[liver]
+        f = f[np.isfinite(f)]
+        k = 0
+        while k * dvh_bin < f.max():
+            k += 1
+        for q in range(k + 1):
+            dvh.append(["normal_liver", q * dvh_bin, 100.0 * float((f >= q * dvh_bin).sum()) / f.size])
     return doc, (dvh if dvh_bin is not None else None)
 
 
