@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`voxdose case` against the sum of its separate commands and against a nibabel + numpy + scipy
+"""`voxdose case` (with its report) against the sum of its separate commands and against a nibabel + numpy + scipy
 script doing the same steps (Benchmarks/case_numpy.py), on a 400×400×300 patient: a 90Y PET and
 an FMISO PET (.nii.gz, 2 × 2 × 2.5 mm), one label image with the liver, 50 lesions, muscle and
 blood pool.
@@ -121,13 +121,20 @@ def main() -> None:
     # The separate commands, as case.json records them (every file read by the command that needs it).
     subprocess.run([str(c) for c in case[0]], cwd=a.scene, check=True, stderr=subprocess.DEVNULL)
     steps = json.loads((out / "case" / "case.json").read_text())["steps"]
-    separate = [[VOXDOSE] + [w.replace(str(out / "case"), str(out / "separate")) for w in s["argv"][1:]] for s in steps]
+    separate = [[VOXDOSE] + [w.replace(str(out / "case"), str(out / "separate")) for w in s["argv"][1:]]
+                for s in steps if s["name"] != "report"]
+    # The report reads a case folder (case.json): the case's own, written to the separate folder.
+    separate.append([VOXDOSE, "report", out / "case", "--out", out / "separate" / "report.html"])
     (out / "separate").mkdir(exist_ok=True)
     peer = [[sys.executable, ROOT / "Benchmarks" / "case_numpy.py", a.scene, out / "numpy"]]
     runs = {"case": [], "separate": [], "peer": []}
+    report_share = []
     for _ in range(a.reps):
         for name, commands in (("case", case), ("separate", separate), ("peer", peer)):
             runs[name].append(timed(commands, a.scene))
+            if name == "case":
+                seconds = {s["name"]: s["seconds"] for s in json.loads((out / "case" / "case.json").read_text())["steps"]}
+                report_share.append(seconds["report"] / (sum(seconds.values()) - seconds["report"]))
     input_mib = DIMS[0] * DIMS[1] * DIMS[2] * 4 / 2 ** 20
     labels_mib = DIMS[0] * DIMS[1] * DIMS[2] / 2 ** 20
 
@@ -138,12 +145,14 @@ def main() -> None:
     lines = [
         f"| 400×400×300, 50 lesions, {a.reps} alternating rounds | wall, median (min–max) | ratio | peak RSS |",
         "| --- | --- | --- | --- |",
-        f"| `voxdose case` (dose, suv_fmiso, lesions, plan) | {rows['case'][0]} | 1 | {rows['case'][2]:.0f} MiB |",
-        f"| the same four commands run one by one | {rows['separate'][0]} | case / separate = {rows['case'][1] / rows['separate'][1]:.2f} | {rows['separate'][2]:.0f} MiB |",
+        f"| `voxdose case` (dose, suv_fmiso, lesions, plan, report) | {rows['case'][0]} | 1 | {rows['case'][2]:.0f} MiB |",
+        f"| the same five commands run one by one | {rows['separate'][0]} | case / separate = {rows['case'][1] / rows['separate'][1]:.2f} | {rows['separate'][2]:.0f} MiB |",
         f"| `Benchmarks/case_numpy.py` (nibabel + numpy + scipy, same steps) | {rows['peer'][0]} | {rows['peer'][1] / rows['case'][1]:.1f}× slower than case | {rows['peer'][2]:.0f} MiB |",
         "",
         f"Largest input volume as Float32: {input_mib:.0f} MiB; the label image (uint8): {labels_mib:.0f} MiB; "
-        f"goal for the peak: under 3 × {input_mib:.0f} + {labels_mib:.0f} = {3 * input_mib + labels_mib:.0f} MiB.",
+        f"goal for the peak: under 3 × {input_mib:.0f} + {labels_mib:.0f} = {3 * input_mib + labels_mib:.0f} MiB. "
+        f"The report step's time over the other steps' (from case.json): median {100 * statistics.median(report_share):.0f} % "
+        f"({100 * min(report_share):.0f}–{100 * max(report_share):.0f} %).",
     ]
     text = "\n".join(lines)
     print(text)
