@@ -58,8 +58,8 @@ let package = Package(
         .target(name: "Planning", dependencies: ["Dosimetry", "PETQuant", "CohortStatistics"]),
 
         /// One patient's study file, its steps as `voxdose` command lines, and the run that
-        /// executes them into a case folder, all or nothing.
-        .target(name: "PatientCase", dependencies: ["VoxelIO", "Reporting", "CLibcrypto", "CSpawn"]),
+        /// executes them into a case folder, all or nothing; many patients (batch, cohort table).
+        .target(name: "PatientCase", dependencies: ["VoxelIO", "Reporting", "CohortStatistics", "CLibcrypto", "CSpawn"]),
 
         /// The report of a case: typed content read from a case folder, lesion slices (libpng),
         /// SVG plots, the self-contained HTML page. No physics: the numbers come from the case.

@@ -183,7 +183,10 @@ public struct CaseRun {
 /// Starting a child process with posix_spawn: its folder, its environment, stdout discarded,
 /// stderr captured.
 enum ChildProcess {
-    static func run(_ arguments: [String], in folder: String, environment: [String: String]) throws -> (status: Int32, stderr: String) {
+    /// - Parameter forwardSignals: register the child so that a signal to this process stops it
+    ///   first (a case's one running step); a batch runs several cases and lets them finish.
+    static func run(_ arguments: [String], in folder: String, environment: [String: String],
+                    forwardSignals: Bool = true) throws -> (status: Int32, stderr: String) {
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else { throw CaseFailure("cannot create a pipe: \(String(cString: strerror(errno)))") }
         var actions = posix_spawn_file_actions_t()
@@ -211,12 +214,13 @@ enum ChildProcess {
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var spawned: Int32 = 0
-        let result = StagingFolder.withChild(spawn: {
+        let spawn = { () -> pid_t in
             var pid: pid_t = 0
             spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
             close(pipeEnds[1])
             return spawned == 0 ? pid : 0
-        }) { pid -> (Int32, String) in
+        }
+        let wait = { (pid: pid_t) -> (Int32, String) in
             var captured: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
@@ -229,6 +233,13 @@ enum ChildProcess {
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             let exited = (status & 0x7f) == 0
             return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), String(decoding: captured, as: UTF8.self))
+        }
+        let result: (Int32, String)?
+        if forwardSignals {
+            result = StagingFolder.withChild(spawn: spawn, wait)
+        } else {
+            let pid = spawn()
+            result = pid > 0 ? wait(pid) : nil
         }
         close(pipeEnds[0])
         guard let result else { throw CaseFailure("cannot run \(arguments[0]): \(String(cString: strerror(spawned)))") }

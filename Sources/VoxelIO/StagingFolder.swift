@@ -7,7 +7,8 @@ import Glibc
 /// temporary name beside its destination, renamed to the destination when complete (CONTRACT.md
 /// `case`: "all or nothing").
 ///
-/// The temporary name is `.voxdose-<host>-<pid>-XXXXXX`, like every temporary file: SIGTERM,
+/// The temporary name is `.<name>.tmp-<host>-<pid>-XXXXXX` for a destination called `name` (in a
+/// batch, `.<patient_id>.tmp-…`): SIGTERM,
 /// SIGINT and SIGHUP stop the child process writing into it, remove the files registered with
 /// ``expect(_:)`` and the folder; after a SIGKILL the next run into the same parent folder
 /// removes it (``OutputFiles`` and this type sweep leftovers of processes that are gone).
@@ -39,7 +40,9 @@ public final class StagingFolder {
             }
         }
         TemporaryFiles.sweepStale(inFolder: parent)
-        guard let made = TemporaryFiles.createFolder(inFolder: parent) else {
+        TemporaryFiles.sweepStaleStaging(inFolder: parent)
+        let base = String(absolute[absolute.index(after: absolute.lastIndex(of: "/")!)...])
+        guard let made = TemporaryFiles.createFolder(inFolder: parent, named: TemporaryFiles.stagingName(for: base)) else {
             throw VoxelIOError(destination, "cannot create a temporary folder beside it in \(parent): \(FileSystem.errorText())")
         }
         path = made
@@ -50,6 +53,11 @@ public final class StagingFolder {
     }
 
     deinit { if !finished { discard() } }
+
+    /// Removes leftover staging folders in `folder` of this machine's processes that are gone.
+    public static func sweepLeftovers(inFolder folder: String) {
+        TemporaryFiles.sweepStaleStaging(inFolder: folder.hasSuffix("/") ? folder : folder + "/")
+    }
 
     /// Registers `name`, a file a child process is about to write here, for removal on a signal.
     public func expect(_ name: String) { TemporaryFiles.register(path + "/" + name) }

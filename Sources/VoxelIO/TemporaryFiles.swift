@@ -73,11 +73,11 @@ enum TemporaryFiles {
         }
     }
 
-    /// Creates the folder `folder/.voxdose-<owner>-XXXXXX` (mode 0700) and registers it for
-    /// removal on a signal (after the files registered with ``register(_:)``).
-    static func createFolder(inFolder folder: String) -> String? {
+    /// Creates the folder `folder/<name>-XXXXXX` (mode 0700; default name `.voxdose-<owner>`) and
+    /// registers it for removal on a signal (after the files registered with ``register(_:)``).
+    static func createFolder(inFolder folder: String, named name: String? = nil) -> String? {
         installHandlers()
-        var template = Array("\(folder)\(prefix)\(owner)-XXXXXX".utf8CString)
+        var template = Array("\(folder)\(name ?? prefix + owner)-XXXXXX".utf8CString)
         var made = false
         withSignalsBlocked {
             made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) } != nil
@@ -133,6 +133,22 @@ enum TemporaryFiles {
             case S_IFDIR: try? FileManager.default.removeItem(atPath: folder + name)  // a staging folder
             default: break
             }
+        }
+    }
+
+    /// The staging folder name of a case folder called `base`: `.<base>.tmp-<owner>` (then
+    /// `-XXXXXX`), so that a batch finds the leftovers of its cases by their patient id.
+    static func stagingName(for base: String) -> String { ".\(base).tmp-\(owner)" }
+
+    /// Removes the staging folders (`.<base>.tmp-<host>-<pid>-XXXXXX`) in `folder` that this
+    /// machine's processes left and no running process owns (after a SIGKILL or a power cut).
+    static func sweepStaleStaging(inFolder folder: String) {
+        let hostTag = owner.prefix(8)
+        for name in FileSystem.names(inFolder: folder) where name.hasPrefix(".") && name.contains(".tmp-") {
+            let fields = name[name.range(of: ".tmp-", options: .backwards)!.upperBound...].split(separator: "-")
+            guard fields.count == 3, fields[0] == hostTag, let pid = pid_t(fields[1]), pid != getpid(),
+                  kill(pid, 0) != 0 && errno == ESRCH, FileSystem.fileType(folder + name) == S_IFDIR else { continue }
+            try? FileManager.default.removeItem(atPath: folder + name)
         }
     }
 

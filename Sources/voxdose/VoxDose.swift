@@ -9,6 +9,6 @@ struct VoxDose: ParsableCommand {
         abstract: "Voxel dosimetry and PET quantification for 90Y radioembolization.",
         discussion: "Exit status: 0 success, 1 bad input or failed computation, 64 bad usage.",
         version: voxdoseVersion,
-        subcommands: [Info.self, Stats.self, Dose.self, Suv.self, Lesions.self, Plan.self, Response.self, Cohort.self, Shunt.self, Compare.self, Case.self, Report.self]
+        subcommands: [Info.self, Stats.self, Dose.self, Suv.self, Lesions.self, Plan.self, Response.self, Cohort.self, Shunt.self, Compare.self, Case.self, Report.self, Batch.self, Collect.self]
     )
 }

@@ -226,7 +226,7 @@ import Glibc
         #expect(run.stderr.hasPrefix("error: \(study.path): step suv_fmiso: fmiso_pet.nii.gz"), "\(run.stderr)")
         #expect(run.stderr.split(separator: "\n").count == 1)
         #expect(!FileManager.default.fileExists(atPath: out.path))
-        #expect(!entries(folder).contains { $0.hasPrefix(".voxdose-") }, "\(entries(folder))")
+        #expect(!entries(folder).contains { $0.hasPrefix(".") }, "\(entries(folder))")
     }
 
     /// Before the treatment (no 90Y PET): the shunt step's fraction, at full precision, calibrates
@@ -282,7 +282,7 @@ import Glibc
         let replaced = CLITests.voxdose(["case", study.path, "--out", out.path + "/", "--overwrite", "--jobs", "1"])
         #expect(replaced.status == 0, "\(replaced.stderr)")
         #expect(!entries(out).contains("old_result.txt") && entries(out).contains("case.json"))
-        #expect(!entries(folder).contains { $0.hasPrefix(".voxdose-") })
+        #expect(!entries(folder).contains { $0.hasPrefix(".") })
         // A case folder holding an input would destroy it: refused even with --overwrite.
         let inside = CLITests.voxdose(["case", study.path, "--out", folder.path, "--overwrite"])
         #expect(inside.status == 1)
