@@ -9,7 +9,7 @@ APT_PACKAGES := libnifti-dev zlib1g-dev libdeflate-dev libisal-dev libssl-dev li
 VOXDOSE      := .build/release/voxdose
 EXAMPLE      := Fixtures/patient
 
-.PHONY: deps build demo test bench fixtures clean fuzz
+.PHONY: deps pydeps build demo test bench fixtures clean fuzz
 
 # Installs the Debian packages the build links against, when missing (as root, or via sudo).
 deps:
@@ -21,6 +21,13 @@ deps:
 	  echo "installing:$$missing"; \
 	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing; \
 	fi
+
+# The PyPI tools the tests use: Snakemake and its SLURM executor plugin (the cluster workflow).
+PYPI_PACKAGES := snakemake snakemake-executor-plugin-slurm
+
+pydeps:
+	@python3 -c "import snakemake, snakemake_executor_plugin_slurm" 2>/dev/null || \
+	  python3 -m pip install -q $(PYPI_PACKAGES) || python3 -m pip install -q --break-system-packages $(PYPI_PACKAGES)
 
 build: deps
 	$(SWIFT) build -c release --product voxdose
@@ -34,7 +41,7 @@ demo: build
 	@python3 Scripts/case_summary.py .build/demo/EXAMPLE-001
 	@echo "report: $(CURDIR)/.build/demo/EXAMPLE-001/report.html"
 
-test: deps
+test: deps pydeps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
