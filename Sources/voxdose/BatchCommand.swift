@@ -77,7 +77,8 @@ struct Collect: ParsableCommand {
                 }
                 entries.sort { rows[$0.id]!.0 < rows[$1.id]!.0 }
             }
-            let outputs = try OutputFiles([out], inputs: [])
+            let read = cases.flatMap { folder in ["case.json", "lesions.csv", "plan.json", "response.json"].map { (folder.hasSuffix("/") ? folder : folder + "/") + $0 } }
+            let outputs = try OutputFiles([out], inputs: read + [manifest].compactMap { $0 })
             try outputs.finish(with: try CohortTable.csv(entries.map(\.entry), extraColumns: extraColumns), to: out == "-" ? nil : out)
         }
     }

@@ -16,8 +16,11 @@ struct Report: ParsableCommand {
 
     func run() throws {
         try runReportingFailures(common) {
-            let path = out ?? (caseFolder.hasSuffix("/") ? caseFolder : caseFolder + "/") + "report.html"
-            let outputs = try OutputFiles([path], inputs: [])
+            let folder = caseFolder.hasSuffix("/") ? caseFolder : caseFolder + "/"
+            let path = out ?? folder + "report.html"
+            // The case's own files are inputs: --out may not name one of them.
+            let caseFiles = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0 != "report.html" }.map { folder + $0 }
+            let outputs = try OutputFiles([path], inputs: caseFiles)
             common.progress("reading the case in \(caseFolder)")
             let page = ReportPage.html(try CaseFolder.content(caseFolder))
             try outputs.stage(text: page, to: path)

@@ -157,6 +157,11 @@ import Testing
         let partial = CLITests.voxdose(["report", copy.path])
         #expect(partial.status == 1 && partial.stderr.contains("plan.json"), "\(partial.stderr)")
         #expect(!FileManager.default.fileExists(atPath: copy.appendingPathComponent("report.html").path))
+        // The case's own files are never outputs (of report, or of collect).
+        let before = try Data(contentsOf: out.appendingPathComponent("lesions.csv"))
+        #expect(CLITests.voxdose(["report", out.path, "--out", out.appendingPathComponent("lesions.csv").path]).status == 1)
+        #expect(CLITests.voxdose(["collect", out.path, "--out", out.appendingPathComponent("lesions.csv").path]).status == 1)
+        #expect(try Data(contentsOf: out.appendingPathComponent("lesions.csv")) == before)
     }
 
     /// Debian's chromium, headless: a screenshot that is not blank, a PDF of several A4 pages,
