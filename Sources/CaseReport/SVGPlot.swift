@@ -20,8 +20,8 @@ public enum SVGPlot {
     static let palette = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442", "#000000"]
     static let dashes = ["", "6 3", "2 2", "8 3 2 3"]
 
-    /// Round tick steps (1, 2, 2.5 or 5 × 10ⁿ) giving about five intervals up to `maximum`, and
-    /// the axis end: the first tick at or above it.
+    /// The tick step, the smallest round number (1, 2, 2.5 or 5 × 10ⁿ) at or above `maximum` / 5
+    /// (so at most five intervals), and the axis end: the first multiple of it at or above `maximum`.
     static func axis(_ maximum: Double) -> (end: Double, step: Double) {
         let step = LesionSlice.niceCeiling(max(maximum, 1e-9) / 5)
         return (max(step, (maximum / step - 1e-9).rounded(.up) * step), step)

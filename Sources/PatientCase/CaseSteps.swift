@@ -134,7 +134,7 @@ public struct CaseSteps: Sendable {
 
     private func dose() -> CaseStep {
         let scan = study.scans[.y90PET]!
-        var line = CommandLine("dose", input: scan.image)
+        var line = StepLine("dose", input: scan.image)
         line.output("--out", "dose.nii.gz")
         line.output("--summary", "dose.json")
         if scan.sidecarNamed, let sidecar = scan.sidecar { line.set("--sidecar", sidecar) }
@@ -150,7 +150,7 @@ public struct CaseSteps: Sendable {
 
     private func uptake(_ kind: Study.ScanKind, name: Name, map: String, normalization: String?) -> CaseStep {
         let scan = study.scans[kind]!
-        var line = CommandLine("suv", input: scan.image)
+        var line = StepLine("suv", input: scan.image)
         line.output("--out", map + ".nii.gz")
         line.output("--summary", map + ".json")
         if scan.sidecarNamed, let sidecar = scan.sidecar { line.set("--sidecar", sidecar) }
@@ -162,7 +162,7 @@ public struct CaseSteps: Sendable {
     /// The lesion table of a dose map (`dose` from the 90Y PET, or `maa_dose`): the dose scan's
     /// labels, the FMISO SUV with its own labels, the references on the maps they serve.
     private func lesions(_ doseScan: Study.ScanKind, dose: String, activity: String?, table: String) -> CaseStep {
-        var line = CommandLine("lesions")
+        var line = StepLine("lesions")
         line.set("--labels", study.scans[doseScan]!.labels!)
         line.input("--dose", dose)
         if let suvScan = study.scans[.fmisoPET] {
@@ -189,7 +189,7 @@ public struct CaseSteps: Sendable {
     /// The lung shunt fraction from the MAA SPECT's counts in the lung and the perfused liver.
     private func shunt() -> CaseStep {
         let scan = study.scans[.maaSPECT]!
-        var line = CommandLine("shunt", input: scan.image)
+        var line = StepLine("shunt", input: scan.image)
         organ(.lung, into: &line, mask: "--lung", label: "--lung-label", labels: scan.labels!)
         organ(.liver, into: &line, mask: "--liver", label: "--liver-label", labels: scan.labels!)
         line.flag("--resample-labels")
@@ -201,7 +201,7 @@ public struct CaseSteps: Sendable {
     /// perfused liver, with the lung shunt.
     private func maaDose(_ carried: Carried) -> CaseStep {
         let scan = study.scans[.maaSPECT]!
-        var line = CommandLine("dose", input: scan.image)
+        var line = StepLine("dose", input: scan.image)
         line.output("--out", "maa_dose.nii.gz")
         line.output("--summary", "maa_dose.json")
         if scan.sidecarNamed, let sidecar = scan.sidecar { line.set("--sidecar", sidecar) }
@@ -214,7 +214,7 @@ public struct CaseSteps: Sendable {
     }
 
     private func compare() -> CaseStep {
-        var line = CommandLine("compare")
+        var line = StepLine("compare")
         line.input("--predicted", "maa_lesions.json")
         line.input("--delivered", "lesions.json")
         line.output("--out", "compare.json")
@@ -222,7 +222,7 @@ public struct CaseSteps: Sendable {
     }
 
     /// An organ of the MAA scan as a mask, or as a label of the scan's label image.
-    private func organ(_ region: Study.Region, into line: inout CommandLine, mask: String, label: String, labels: String) {
+    private func organ(_ region: Study.Region, into line: inout StepLine, mask: String, label: String, labels: String) {
         switch study.regions[region] {
         case .label(let k)?:
             line.set("--labels", labels)
@@ -234,7 +234,7 @@ public struct CaseSteps: Sendable {
 
     private func response() -> CaseStep {
         let baseline = study.scans[.fdgBaseline]!, followup = study.scans[.fdgFollowup]!
-        var line = CommandLine("response")
+        var line = StepLine("response")
         line.input("--baseline", "fdg_baseline_sul.nii.gz")
         line.set("--baseline-labels", baseline.labels!)
         line.input("--followup", "fdg_followup_sul.nii.gz")
@@ -249,7 +249,7 @@ public struct CaseSteps: Sendable {
 
     /// The plan from the 90Y lesion table, or from the MAA one when there is no 90Y PET.
     private func plan(_ carried: Carried) -> CaseStep {
-        var line = CommandLine("plan", caseInput: study.scans[.y90PET] != nil ? "lesions.json" : "maa_lesions.json")
+        var line = StepLine("plan", caseInput: study.scans[.y90PET] != nil ? "lesions.json" : "maa_lesions.json")
         let t = study.treatment
         // Prescription options need a lung shunt; without one the plan gives groups, expected
         // response and dose needed only.
@@ -264,7 +264,7 @@ public struct CaseSteps: Sendable {
     }
 
     /// Region labels the step does not use as references are still not lesions.
-    private func notLesions(besides used: [Study.Region], into line: inout CommandLine) {
+    private func notLesions(besides used: [Study.Region], into line: inout StepLine) {
         let labels = Study.Region.allCases.filter { !used.contains($0) }.compactMap { region -> Int64? in
             if case .label(let k)? = study.regions[region] { return k }
             return nil
@@ -272,7 +272,7 @@ public struct CaseSteps: Sendable {
         if !labels.isEmpty { line.set("--not-lesion-labels", Set(labels).sorted().map(String.init).joined(separator: ",")) }
     }
 
-    private func region(_ region: Study.Region, into line: inout CommandLine, label: String, mask: String) {
+    private func region(_ region: Study.Region, into line: inout StepLine, label: String, mask: String) {
         switch study.regions[region] {
         case .label(let k)?: line.set(label, String(k))
         case .mask(let path)?: line.set(mask, path)
@@ -283,7 +283,7 @@ public struct CaseSteps: Sendable {
 
 /// A command line being built: options in order, each set once (a later `set` replaces the
 /// value in place), and the study's options applied last.
-private struct CommandLine {
+private struct StepLine {
     private(set) var arguments: [CaseStep.Argument]
     /// Each option's words: its name, and its value unless it is a flag.
     private var options: [(name: String, value: CaseStep.Argument?)] = []
