@@ -86,11 +86,11 @@ public enum CaseFolder {
         // from, scaled (reading the PET again would only repeat it, at the cost of a volume).
         if let scan = study.scans[doseScan], let labels = scan.labels {
             let map = try readVolume(file(postTreatment ? "dose.nii.gz" : "maa_dose.nii.gz"))
-            doseLayer = MapLayer(map: map, labels: try labelLayer(relative(labels)), background: anatomy ?? map, unit: "Gy")
+            doseLayer = MapLayer(map: map, labels: try labelLayer(relative(labels)), background: anatomy, unit: "Gy")
         }
         if let scan = study.scans[.fmisoPET], let labels = scan.labels, FileManager.default.fileExists(atPath: file("fmiso_suv.nii.gz")) {
             let map = try readVolume(file("fmiso_suv.nii.gz"))
-            suvLayer = MapLayer(map: map, labels: try labelLayer(relative(labels)), background: anatomy ?? map, unit: "SUV")
+            suvLayer = MapLayer(map: map, labels: try labelLayer(relative(labels)), background: anatomy, unit: "SUV")
         }
         let labels = rows.map(\.label)
         let pictures = FigureSlots(count: labels.count)

@@ -6,7 +6,8 @@ public struct MapLayer: Sendable {
     public var map: ScalarVolume
     /// The label image the lesions were drawn on, on its own grid.
     public var labels: LabelLayer
-    /// The anatomy (a CT or MRI, else the PET) shown in grey under the map's colour wash.
+    /// The anatomy (a CT or MRI) shown in grey under the map's colour wash; nil: the map itself
+    /// in grey (the PET it was made from, scaled).
     public var background: ScalarVolume?
     /// Shown beside the colour bar: "Gy", "SUV".
     public var unit: String
@@ -104,6 +105,8 @@ public struct LesionSlice: Sendable {
                 values[n] = mapSampler.trilinear(layer.map.voxels, at: world)
                 if let background = layer.background, let sampler = backgroundSampler {
                     grey[n] = sampler.trilinear(background.voxels, at: world)
+                } else {
+                    grey[n] = values[n]
                 }
                 if let index = labelSampler.nearestIndex(world) { inside[n] = layer.labels.codes[index] == code }
             }

@@ -12,14 +12,31 @@ public struct CaseFailure: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-/// Runs a study's steps, each as its own `voxdose` process started from the study's folder with
-/// the command line `case.json` records, into a staging folder renamed to the case folder when
-/// every step has succeeded (Docs/CASE.md).
+/// How a case runs one step's command line: `arguments` (`voxdose …`, with the staging folder's
+/// paths) from `folder`, with `environment` added; the step's exit status and its stderr text
+/// (`warning: …` lines, and an `error: …` line when it failed).
+public protocol StepRunner: Sendable {
+    func run(_ arguments: [String], in folder: String, environment: [String: String]) throws -> (status: Int32, stderr: String)
+}
+
+/// Each step as its own `voxdose` process (the binary in `arguments[0]`).
+public struct ChildProcessRunner: StepRunner {
+    public init() {}
+    public func run(_ arguments: [String], in folder: String, environment: [String: String]) throws -> (status: Int32, stderr: String) {
+        try ChildProcess.run(arguments, in: folder, environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new })
+    }
+}
+
+/// Runs a study's steps, each the `voxdose` command line `case.json` records, from the study's
+/// folder, into a staging folder renamed to the case folder when every step has succeeded
+/// (Docs/CASE.md).
 ///
 /// Running the recorded command line itself (rather than a library call that should be
 /// equivalent) makes "rerun any one step by hand and get the same file" hold by construction;
 /// the only difference is the folder, which the step learns through
-/// ``OutputFiles/caseFoldersVariable`` so that a summary names the final folder.
+/// ``OutputFiles/caseFoldersVariable`` so that a summary names the final folder. The `voxdose`
+/// tool runs the steps in its own process, so the maps the lesion table reads stay in memory for
+/// the report (``FrameCache``); ``ChildProcessRunner`` runs each as a process.
 public struct CaseRun {
     public struct Settings: Sendable {
         /// The `voxdose` binary the steps run.
@@ -28,6 +45,8 @@ public struct CaseRun {
         public var strict = false
         /// Threads each step may use (`VOXDOSE_THREADS`); nil: every core.
         public var threads: Int?
+        /// How each step runs.
+        public var runner: any StepRunner = ChildProcessRunner()
         public init(executable: String) { self.executable = executable }
     }
 
@@ -53,6 +72,12 @@ public struct CaseRun {
         let inputs = try inputRecords(planned)
         let staging = try StagingFolder(for: folder, replacing: settings.replacing)
         try refuseInputs(inside: staging.destination, inputs)
+        // Steps run in this process keep the maps they write and the label images in memory for
+        // the steps after them (the lesion table's maps, read again by the report).
+        let stagingPrefix = staging.path + "/"
+        let labelFiles = Set(study.scans.values.compactMap(\.labels).flatMap { [$0, absolute($0)] })
+        FrameCache.start { $0.hasPrefix(stagingPrefix) || labelFiles.contains($0) }
+        defer { FrameCache.stop() }
 
         var records: [JSONValue] = []
         var warnings: [String] = []
@@ -157,10 +182,9 @@ public struct CaseRun {
         var arguments = step.argv(caseFolder: staging.path)
         arguments[0] = settings.executable
         if settings.strict { arguments.append("--strict") }
-        var environment = ProcessInfo.processInfo.environment
-        environment[OutputFiles.caseFoldersVariable] = staging.path + "\n" + staging.destination
+        var environment = [OutputFiles.caseFoldersVariable: staging.path + "\n" + staging.destination]
         if let threads = settings.threads { environment["VOXDOSE_THREADS"] = String(threads) }
-        let (status, errorText) = try ChildProcess.run(arguments, in: study.folder, environment: environment)
+        let (status, errorText) = try settings.runner.run(arguments, in: study.folder, environment: environment)
         let lines = errorText.split(separator: "\n").map(String.init)
         guard status == 0 else {
             let message = lines.first(where: { $0.hasPrefix("error: ") }).map { String($0.dropFirst(7)) }

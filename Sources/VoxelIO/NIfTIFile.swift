@@ -84,6 +84,14 @@ public final class NIfTIFile {
     /// - Throws: ``VoxelIOError`` for a frame out of range, or data that is missing or corrupt.
     public func readFrame(_ frame: Int) throws -> ScalarVolume {
         try checkFrame(frame)
+        let cacheKey = FrameCache.key(dataPath, frame: frame)
+        if let cached = FrameCache.volume(cacheKey) { return cached }
+        let volume = try decodeFrame(frame)
+        FrameCache.store(volume, cacheKey)
+        return volume
+    }
+
+    private func decodeFrame(_ frame: Int) throws -> ScalarVolume {
         let count = voxelsPerFrame, swap = needsSwap, scaling = effectiveScaling
         let directCopy = header.datatype == .float32 && !swap && scaling == nil
         try requireAddressSpace(count * 4 + (directCopy && !dataIsCompressed ? 0 : readBufferBytes))
@@ -114,6 +122,14 @@ public final class NIfTIFile {
     /// - Throws: ``VoxelIOError`` naming the first voxel that is not an integer within ±2⁵³.
     public func readLabelFrame(_ frame: Int) throws -> LabelImage {
         try checkFrame(frame)
+        let cacheKey = FrameCache.key(dataPath, frame: frame)
+        if let cached = FrameCache.labelImage(cacheKey) { return cached }
+        let image = try decodeLabelFrame(frame)
+        FrameCache.store(image, cacheKey)
+        return image
+    }
+
+    private func decodeLabelFrame(_ frame: Int) throws -> LabelImage {
         let count = voxelsPerFrame, swap = needsSwap, scaling = effectiveScaling
         let small = scaling == nil && [.uint8, .int8, .int16, .uint16, .int32].contains(header.datatype)
         try requireAddressSpace(count * (small ? 4 : 12) + readBufferBytes)

@@ -28,6 +28,7 @@ struct Case: ParsableCommand {
             settings.replacing = overwrite
             settings.strict = common.strict
             settings.threads = jobs
+            settings.runner = InProcessStepRunner()
             let run = try CaseRun(study: try Study(path: study), settings: settings)
             do {
                 let warnings = try run.run(into: out) { common.progress($0) }
@@ -43,5 +44,31 @@ struct Case: ParsableCommand {
         let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         guard FileManager.default.isExecutableFile(atPath: path) else { throw CommandFailure("cannot find the voxdose binary to run the steps (\(path))") }
         return path
+    }
+}
+
+/// Runs a step's command line in this process: the same parser and the same command as the line
+/// typed by hand, from the study's folder, with the case's environment; warnings and failures
+/// come back as the text the command would have printed on stderr.
+struct InProcessStepRunner: StepRunner {
+    func run(_ arguments: [String], in folder: String, environment: [String: String]) throws -> (status: Int32, stderr: String) {
+        let previous = FileManager.default.currentDirectoryPath
+        guard FileManager.default.changeCurrentDirectoryPath(folder) else { throw CaseFailure("cannot enter the study's folder \(folder)") }
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
+        let saved = environment.keys.map { ($0, getenv($0).map { String(cString: $0) }) }
+        for (key, value) in environment { setenv(key, value, 1) }
+        defer { for (key, value) in saved { if let value { setenv(key, value, 1) } else { unsetenv(key) } } }
+        RunWarnings.reset()
+        RunWarnings.inProcess = true
+        defer { RunWarnings.inProcess = false }
+        do {
+            var command = try VoxDose.parseAsRoot(Array(arguments.dropFirst()))
+            try command.run()
+            return (0, RunWarnings.captured.map { "warning: \($0)\n" }.joined())
+        } catch let failure as StepFailure {
+            return (1, "error: \(failure.message)\n")
+        } catch {
+            return (VoxDose.exitCode(for: error).rawValue, "error: \(VoxDose.message(for: error))\n")
+        }
     }
 }

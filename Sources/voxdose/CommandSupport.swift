@@ -12,24 +12,31 @@ struct CommandFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Runs a command body; bad input becomes one line on stderr and exit status 1. `--strict`
-/// is read here, for ``RunWarnings``.
+/// Runs a command body; bad input becomes one line on stderr and exit status 1 — or, for a
+/// step a case runs in its own process (``RunWarnings/inProcess``), a thrown ``StepFailure``.
+/// `--strict` is read here, for ``RunWarnings``.
 func runReportingFailures(_ common: CommonOptions, _ body: () throws -> Void) throws {
     RunWarnings.strict = common.strict
     do {
         try body()
     } catch let error as VoxelIOError {
-        fail(error.description)
+        try fail(error.description)
     } catch let error as CommandFailure {
-        fail(error.description)
+        try fail(error.description)
     } catch let error as CohortError {
-        fail(error.description)
+        try fail(error.description)
     }
 }
 
-private func fail(_ message: String) -> Never {
-    let line = "error: " + message.replacingOccurrences(of: "\n", with: " ") + "\n"
-    FileHandle.standardError.write(Data(line.utf8))
+/// A step that failed inside a case's process: its one-line message.
+struct StepFailure: Error {
+    var message: String
+}
+
+private func fail(_ message: String) throws {
+    let text = message.replacingOccurrences(of: "\n", with: " ")
+    if RunWarnings.inProcess { throw StepFailure(message: text) }
+    FileHandle.standardError.write(Data(("error: " + text + "\n").utf8))
     Foundation.exit(1)
 }
 
@@ -68,6 +75,19 @@ enum RunWarnings {
 
     nonisolated(unsafe) private static var reported: [String] = []
 
+    /// Set while `voxdose case` runs a step in its own process: warnings are kept in
+    /// ``captured`` instead of printed, failures thrown, progress silent.
+    nonisolated(unsafe) static var inProcess = false
+    nonisolated(unsafe) static var captured: [String] = []
+
+    /// A fresh start for the next step of a case.
+    static func reset() {
+        found = []
+        reported = []
+        captured = []
+        strict = false
+    }
+
     /// The warnings so far followed by `own`, as the JSON list; printed on stderr by
     /// ``printReported()`` once the outputs are written (a run that fails prints its error alone).
     /// - Throws: with `--strict`, ``CommandFailure`` carrying the first warning's text. Call it
@@ -78,9 +98,11 @@ enum RunWarnings {
         return .array(reported.map(JSONValue.string))
     }
 
-    /// Prints the reported warnings on stderr as `warning: …` lines.
+    /// Prints the reported warnings on stderr as `warning: …` lines (keeps them in a case's process).
     static func printReported() {
-        for warning in reported { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        if inProcess { captured += reported } else {
+            for warning in reported { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        }
         reported = []
     }
 }
@@ -297,7 +319,7 @@ struct CommonOptions: ParsableArguments {
 
     /// Reports a stage of work longer than about a second, on stderr, when stderr is a terminal.
     func progress(_ message: @autoclosure () -> String) {
-        guard !quiet, isatty(STDERR_FILENO) != 0 else { return }
+        guard !quiet, !RunWarnings.inProcess, isatty(STDERR_FILENO) != 0 else { return }
         FileHandle.standardError.write(Data(("voxdose: " + message() + "\n").utf8))
     }
 }
