@@ -94,38 +94,55 @@ public struct LesionSlice: Sendable {
         let side = max(60, 3 * diameterMM), pixelMM = side / Double(size)
         let backgroundSampler = layer.background.flatMap { WorldSampler($0.geometry) }
         let count = size * size
-        var values = [Float?](repeating: nil, count: count), grey = [Float?](repeating: nil, count: count)
+        // NaN marks a pixel outside a volume (or next to a non-finite voxel).
+        var values = [Float](repeating: .nan, count: count), grey = [Float](repeating: .nan, count: count)
         var inside = [Bool](repeating: false, count: count)
-        for v in 0..<size {
-            for u in 0..<size {
-                // Radiological view from the feet: +x (patient's right) to the left, +y (anterior) up.
-                let world = SIMD3(centre.x + side / 2 - (Double(u) + 0.5) * pixelMM,
-                                  centre.y + side / 2 - (Double(v) + 0.5) * pixelMM, centre.z)
-                let n = v * size + u
-                values[n] = mapSampler.trilinear(layer.map.voxels, at: world)
-                if let background = layer.background, let sampler = backgroundSampler {
-                    grey[n] = sampler.trilinear(background.voxels, at: world)
-                } else {
-                    grey[n] = values[n]
+        // Radiological view from the feet: +x (patient's right) to the left, +y (anterior) up. The
+        // pixel centres step linearly in each grid's index space, so each sampler gets the index
+        // of the first pixel and the steps along a row and down a column.
+        let corner = SIMD3(centre.x + side / 2 - 0.5 * pixelMM, centre.y + side / 2 - 0.5 * pixelMM, centre.z)
+        func steps(_ sampler: WorldSampler) -> (SIMD3<Double>, SIMD3<Double>, SIMD3<Double>) {
+            let origin = sampler.index(corner)
+            return (origin, sampler.index(corner - SIMD3(pixelMM, 0, 0)) - origin, sampler.index(corner - SIMD3(0, pixelMM, 0)) - origin)
+        }
+        let (mapOrigin, mapU, mapV) = steps(mapSampler), (labelOrigin, labelU, labelV) = steps(labelSampler)
+        let backgroundSteps = backgroundSampler.map(steps)
+        layer.map.voxels.withUnsafeBufferPointer { map in
+            (layer.background?.voxels ?? []).withUnsafeBufferPointer { background in
+                layer.labels.codes.withUnsafeBufferPointer { codes in
+                    for v in 0..<size {
+                        for u in 0..<size {
+                            let n = v * size + u, du = Double(u), dv = Double(v)
+                            values[n] = mapSampler.trilinear(map, atIndex: mapOrigin + du * mapU + dv * mapV)
+                            if let sampler = backgroundSampler, let (origin, stepU, stepV) = backgroundSteps {
+                                grey[n] = sampler.trilinear(background, atIndex: origin + du * stepU + dv * stepV)
+                            } else {
+                                grey[n] = values[n]
+                            }
+                            if let index = labelSampler.nearestIndex(atIndex: labelOrigin + du * labelU + dv * labelV) {
+                                inside[n] = codes[index] == code
+                            }
+                        }
+                    }
                 }
-                if let index = labelSampler.nearestIndex(world) { inside[n] = layer.labels.codes[index] == code }
             }
         }
-        let scaleMax = niceCeiling(percentiles(values.compactMap { $0 }, [99.5]).first ?? 1)
-        let window = greyWindow(grey.compactMap { $0 })
+        let scaleMax = niceCeiling(percentiles(values.filter { !$0.isNaN }, [99.5]).first ?? 1)
+        let window = greyWindow(grey.filter { !$0.isNaN })
         var rgb = [UInt8](repeating: 0, count: count * 3)
+        let lower = Float(window.lower), greyScale = Float(255 / (window.upper - window.lower))
+        let top = Float(scaleMax), washFrom = 0.05 * top, alpha: Float = 0.7
         for n in 0..<count {
-            let g = grey[n].map { UInt8(max(0, min(255, (Double($0) - window.lower) / (window.upper - window.lower) * 255))) } ?? 0
-            var pixel = (Double(g), Double(g), Double(g))
-            if let value = values[n], Double(value) >= 0.05 * scaleMax {
-                let c = infernoColourMap[Int(max(0, min(255, Double(value) / scaleMax * 255)))]
-                let alpha = 0.7
-                pixel = (alpha * Double(c.0) + (1 - alpha) * pixel.0, alpha * Double(c.1) + (1 - alpha) * pixel.1,
-                         alpha * Double(c.2) + (1 - alpha) * pixel.2)
+            let g = grey[n].isNaN ? 0 : max(0, min(255, (grey[n] - lower) * greyScale)).rounded(.down)
+            var pixel = SIMD3<Float>(repeating: g)
+            let value = values[n]
+            if !value.isNaN && value >= washFrom {
+                let c = infernoColourMap[Int(max(0, min(255, value / top * 255)))]
+                pixel = alpha * SIMD3(Float(c.0), Float(c.1), Float(c.2)) + (1 - alpha) * pixel
             }
-            rgb[3 * n] = UInt8(pixel.0.rounded())
-            rgb[3 * n + 1] = UInt8(pixel.1.rounded())
-            rgb[3 * n + 2] = UInt8(pixel.2.rounded())
+            rgb[3 * n] = UInt8(pixel.x.rounded())
+            rgb[3 * n + 1] = UInt8(pixel.y.rounded())
+            rgb[3 * n + 2] = UInt8(pixel.z.rounded())
         }
         // The outline: lesion pixels with a 4-neighbour outside the lesion.
         for v in 0..<size {
@@ -135,7 +152,7 @@ public struct LesionSlice: Sendable {
                 if edge { (rgb[3 * (v * size + u)], rgb[3 * (v * size + u) + 1], rgb[3 * (v * size + u) + 2]) = outline }
             }
         }
-        return LesionSlice(width: size, height: size, rgb: rgb, scaleMax: scaleMax, inside: inside, values: values)
+        return LesionSlice(width: size, height: size, rgb: rgb, scaleMax: scaleMax, inside: inside, values: values.map { $0.isNaN ? nil : $0 })
     }
 
     /// The grey window: a CT (values below −500, air in HU) gets the soft-tissue window

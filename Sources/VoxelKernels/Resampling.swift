@@ -55,10 +55,17 @@ public struct WorldSampler: Sendable {
         toIndex = inverse
     }
 
+    /// The continuous voxel index (i, j, k) of a world point.
+    public func index(_ world: SIMD3<Double>) -> SIMD3<Double> { toIndex.apply(world) }
+
     /// The flat index (i + nx·(j + ny·k)) of the voxel whose centre is nearest to `world`, with
     /// ⌊p + ½⌋ per axis as ``Resampling/nearestNeighbourLabels(_:from:onto:)``; nil outside the grid.
-    public func nearestIndex(_ world: SIMD3<Double>) -> Int? {
-        let p = (toIndex.apply(world) + 0.5).rounded(.down), d = geometry.dimensions
+    public func nearestIndex(_ world: SIMD3<Double>) -> Int? { nearestIndex(atIndex: toIndex.apply(world)) }
+
+    /// ``nearestIndex(_:)`` of a point given by its continuous voxel index.
+    @inline(__always)
+    public func nearestIndex(atIndex index: SIMD3<Double>) -> Int? {
+        let p = (index + 0.5).rounded(.down), d = geometry.dimensions
         guard p.x >= 0, p.y >= 0, p.z >= 0, p.x < Double(d.x), p.y < Double(d.y), p.z < Double(d.z) else { return nil }
         return Int(p.x) + d.x * (Int(p.y) + d.y * Int(p.z))
     }
@@ -67,30 +74,35 @@ public struct WorldSampler: Sendable {
     /// (1 − |Δ|) per axis; a point within half a voxel of the outer centres takes the edge value.
     /// Nil outside the grid or when a neighbour with positive weight is not finite.
     public func trilinear(_ values: [Float], at world: SIMD3<Double>) -> Float? {
+        let v = values.withUnsafeBufferPointer { trilinear($0, atIndex: toIndex.apply(world)) }
+        return v.isNaN ? nil : v
+    }
+
+    /// ``trilinear(_:at:)`` of a point given by its continuous voxel index, NaN for nil (the
+    /// report's pictures sample millions of points).
+    @inline(__always)
+    public func trilinear(_ values: UnsafeBufferPointer<Float>, atIndex index: SIMD3<Double>) -> Float {
         let d = geometry.dimensions
-        var p = toIndex.apply(world)
         let upper = SIMD3<Double>(Double(d.x - 1), Double(d.y - 1), Double(d.z - 1))
-        guard p.x > -0.5, p.y > -0.5, p.z > -0.5, p.x < upper.x + 0.5, p.y < upper.y + 0.5, p.z < upper.z + 0.5 else { return nil }
-        p = p.clamped(lowerBound: .zero, upperBound: upper)
+        guard index.x > -0.5, index.y > -0.5, index.z > -0.5,
+              index.x < upper.x + 0.5, index.y < upper.y + 0.5, index.z < upper.z + 0.5 else { return .nan }
+        let p = index.clamped(lowerBound: .zero, upperBound: upper)
         let base = p.rounded(.down)
         let f = p - base
         let i0 = Int(base.x), j0 = Int(base.y), k0 = Int(base.z)
+        let i1 = min(i0 + 1, d.x - 1) - i0, j1 = (min(j0 + 1, d.y - 1) - j0) * d.x, k1 = (min(k0 + 1, d.z - 1) - k0) * d.x * d.y
+        let n = i0 + d.x * (j0 + d.y * k0)
+        let gx = 1 - f.x, gy = 1 - f.y, gz = 1 - f.z
         var sum = 0.0
-        for dk in 0...1 {
-            let wk = dk == 0 ? 1 - f.z : f.z
-            guard wk > 0 else { continue }
-            for dj in 0...1 {
-                let wj = dj == 0 ? 1 - f.y : f.y
-                guard wj > 0 else { continue }
-                for di in 0...1 {
-                    let wi = di == 0 ? 1 - f.x : f.x
-                    guard wi > 0 else { continue }
-                    let v = values[min(i0 + di, d.x - 1) + d.x * (min(j0 + dj, d.y - 1) + d.y * min(k0 + dk, d.z - 1))]
-                    guard v.isFinite else { return nil }
-                    sum += wi * wj * wk * Double(v)
-                }
-            }
+        var bad = false
+        @inline(__always) func add(_ offset: Int, _ weight: Double) {
+            guard weight > 0 else { return }
+            let v = values[n + offset]
+            if v.isFinite { sum += weight * Double(v) } else { bad = true }
         }
+        add(0, gx * gy * gz); add(i1, f.x * gy * gz); add(j1, gx * f.y * gz); add(i1 + j1, f.x * f.y * gz)
+        add(k1, gx * gy * f.z); add(i1 + k1, f.x * gy * f.z); add(j1 + k1, gx * f.y * f.z); add(i1 + j1 + k1, f.x * f.y * f.z)
+        if bad { return .nan }
         return Float(sum)
     }
 }
