@@ -84,8 +84,9 @@ let package = Package(
         /// Debian's OpenSSL libcrypto: SHA-256 of the inputs a case records.
         .systemLibrary(name: "CLibcrypto"),
 
-        /// Debian's libpng: the report's slice images.
-        .systemLibrary(name: "CLibpng"),
+        /// Debian's libpng: the report's slice images (a thin C encoder over its full API, for
+        /// the zlib level and the row filter; its setjmp error handling stays in C).
+        .target(name: "CLibpng", linkerSettings: [.linkedLibrary("png16")]),
 
         /// glibc's spawn.h with its GNU extensions (starting a child process in another folder).
         .systemLibrary(name: "CSpawn"),

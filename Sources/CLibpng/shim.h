@@ -1,2 +1,0 @@
-/* Debian's libpng (libpng-dev): the report's slice images, encoded (and, in the tests, decoded). */
-#include <png.h>
