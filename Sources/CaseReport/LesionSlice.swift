@@ -11,12 +11,17 @@ public struct MapLayer: Sendable {
     public var background: ScalarVolume?
     /// Shown beside the colour bar: "Gy", "SUV".
     public var unit: String
+    /// The grey window of the background: a CT (air below −500 HU anywhere in it) gets the
+    /// soft-tissue window −160…240 HU on every picture; otherwise each picture its own 1st–99th
+    /// percentile.
+    public var fixedWindow: (lower: Double, upper: Double)?
 
     public init(map: ScalarVolume, labels: LabelLayer, background: ScalarVolume?, unit: String) {
         self.map = map
         self.labels = labels
         self.background = background
         self.unit = unit
+        if let background, (background.voxels.min() ?? 0) < -500 { fixedWindow = (-160, 240) }
     }
 }
 
@@ -128,7 +133,7 @@ public struct LesionSlice: Sendable {
             }
         }
         let scaleMax = niceCeiling(percentiles(values.filter { !$0.isNaN }, [99.5]).first ?? 1)
-        let window = greyWindow(grey.filter { !$0.isNaN })
+        let window = layer.fixedWindow ?? greyWindow(grey.filter { !$0.isNaN })
         var rgb = [UInt8](repeating: 0, count: count * 3)
         let lower = Float(window.lower), greyScale = Float(255 / (window.upper - window.lower))
         let top = Float(scaleMax), washFrom = 0.05 * top, alpha: Float = 0.7
