@@ -95,7 +95,8 @@ public enum CaseFolder {
         let labels = rows.map(\.label)
         let pictures = FigureSlots(count: labels.count)
         let (doseMap, suvMap, lesionNames) = (doseLayer, suvLayer, names)
-        DispatchQueue.concurrentPerform(iterations: labels.count) { n in
+        // The pictures on the threads the run may use (VOXDOSE_THREADS: a case's --jobs).
+        Parallel.forEachChunk(count: labels.count, minimumChunk: 1) { _, range in for n in range {
             let label = labels[n]
             func image(_ layer: MapLayer?) -> ReportContent.Image? {
                 guard let layer, let slice = LesionSlice.render(layer, label: Int64(label)),
@@ -103,7 +104,7 @@ public enum CaseFolder {
                 return ReportContent.Image(png: png, scaleMax: slice.scaleMax, unit: layer.unit)
             }
             pictures.set(n, ReportContent.Figure(label: label, name: lesionNames[label] ?? "", dose: image(doseMap), suv: image(suvMap)))
-        }
+        } }
 
         // Facts, plan, warnings, provenance.
         let t = study.treatment
