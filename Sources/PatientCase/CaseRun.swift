@@ -80,7 +80,8 @@ public struct CaseRun {
         defer { FrameCache.stop() }
 
         var records: [JSONValue] = []
-        var warnings: [String] = []
+        var warnings = steps.warnings.map { "case: " + $0 }
+        if settings.strict, let first = warnings.first { throw CaseFailure(first) }
         var carried = CaseSteps.Carried()
         var finished: Date?
         for (index, name) in names.enumerated() {
@@ -189,7 +190,8 @@ public struct CaseRun {
         guard status == 0 else {
             let message = lines.first(where: { $0.hasPrefix("error: ") }).map { String($0.dropFirst(7)) }
                 ?? lines.last ?? "exited with status \(status)"
-            throw CaseFailure("\(study.path): step \(step.name): \(message)")
+            // The step's message names its files as it saw them: the staging folder is the case folder.
+            throw CaseFailure("\(study.path): step \(step.name): \(message.replacingOccurrences(of: staging.path, with: staging.destination))")
         }
         return lines.filter { $0.hasPrefix("warning: ") }.map { String($0.dropFirst(9)) }
     }

@@ -251,9 +251,9 @@ public struct CaseSteps: Sendable {
     private func plan(_ carried: Carried) -> CaseStep {
         var line = StepLine("plan", caseInput: study.scans[.y90PET] != nil ? "lesions.json" : "maa_lesions.json")
         let t = study.treatment
-        // Prescription options need a lung shunt; without one the plan gives groups, expected
-        // response and dose needed only.
-        if let shunt = lungShunt(carried) {
+        // Prescription options need a lung shunt and the normal liver's dose; without them the
+        // plan gives groups, expected response and dose needed only (``warnings`` says why).
+        if let shunt = lungShunt(carried), prescribes {
             line.set("--lung-shunt", shunt)
             if let mass = t.lungMass { line.set("--lung-mass", mass) }
             line.set("--microspheres", t.microspheres.rawValue)
@@ -261,6 +261,20 @@ public struct CaseSteps: Sendable {
         line.output("--out", "plan.json")
         line.apply(study.planOptions)
         return line.step(.plan)
+    }
+
+    /// Whether the plan can prescribe: the normal liver's mean dose comes from `regions.normal_liver`
+    /// or from the plan's own `normal-liver-dose` option.
+    private var prescribes: Bool {
+        study.regions[.normalLiver] != nil || study.planOptions.entries.contains { $0.name == "normal-liver-dose" }
+    }
+
+    /// Warnings of the case itself (before any step runs).
+    public var warnings: [String] {
+        let shuntGiven = study.treatment.lungShunt != nil || (study.scans[.maaSPECT] != nil && study.regions[.lung] != nil)
+        guard shuntGiven && !prescribes else { return [] }
+        return ["prescription_skipped: the study gives a lung shunt but no regions.normal_liver, so the plan has no normal-liver "
+            + "dose to limit and prescribes no activity; give regions.normal_liver (or plan.normal-liver-dose)"]
     }
 
     /// Region labels the step does not use as references are still not lesions.

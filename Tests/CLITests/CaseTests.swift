@@ -225,8 +225,29 @@ import Glibc
         #expect(run.status == 1)
         #expect(run.stderr.hasPrefix("error: \(study.path): step suv_fmiso: fmiso_pet.nii.gz"), "\(run.stderr)")
         #expect(run.stderr.split(separator: "\n").count == 1)
+        #expect(!run.stderr.contains(".tmp-"), "the message names the case folder, not the staging folder: \(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out.path))
         #expect(!entries(folder).contains { $0.hasPrefix(".") }, "\(entries(folder))")
+    }
+
+    /// A lung shunt without the normal liver: the plan cannot prescribe; the case says so
+    /// (`case: prescription_skipped:`) and completes, or with --strict refuses.
+    @Test func aPrescriptionWithoutTheNormalLiverIsSkippedWithAWarning() throws {
+        let (folder, study) = try studyCopy { study in
+            for key in ["fdg_baseline", "fdg_followup", "maa_spect"] { study.removeValue(forKey: key) }
+            study["regions"] = ["muscle": 7, "blood_pool": 8]
+        }
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("out")
+        let strict = CLITests.voxdose(["case", study.path, "--out", out.path, "--strict"])
+        #expect(strict.status == 1 && strict.stderr.hasPrefix("error: case: prescription_skipped: "), "\(strict.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        let run = CLITests.voxdose(["case", study.path, "--out", out.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let warnings = try json(out.appendingPathComponent("case.json"))["warnings"] as? [String] ?? []
+        #expect(warnings.first?.hasPrefix("case: prescription_skipped: ") == true, "\(warnings)")
+        let plan = try json(out.appendingPathComponent("plan.json"))
+        #expect(plan["prescription"] == nil || plan["prescription"] is NSNull)
     }
 
     /// Before the treatment (no 90Y PET): the shunt step's fraction, at full precision, calibrates
