@@ -36,7 +36,7 @@ public enum CohortTable {
         }
         let planColumns = ["group", "expected_response", "dose_needed_gy"]
         var lines = [(["patient_id"] + extraColumns + lesionColumns + planColumns + (anyResponse ? ["percist_category", "responder"] : []))
-            .map(escape).joined(separator: ",")]
+            .map(CSV.escape).joined(separator: ",")]
         for (entry, table, plan, response) in cases {
             let id = table.columnIndex("patient_id")
             let rows = table.rows.sorted { (Int($0[table.columnIndex("label")!]) ?? 0) < (Int($1[table.columnIndex("label")!]) ?? 0) }
@@ -46,7 +46,7 @@ public enum CohortTable {
                 cells += lesionColumns.map { column in table.columnIndex(column).map { row[$0] } ?? "" }
                 cells += planColumns.map { text(plan[label]?[$0]) }
                 if anyResponse { cells += [text(response[label]?["category"]), text(response[label]?["responder"])] }
-                lines.append(cells.map(escape).joined(separator: ","))
+                lines.append(cells.map(CSV.escape).joined(separator: ","))
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -70,11 +70,5 @@ public enum CohortTable {
         case .bool(let b)?: return b ? "true" : "false"
         default: return ""
         }
-    }
-
-    /// RFC 4180: a cell with a comma, quote or line break is quoted, quotes doubled.
-    static func escape(_ cell: String) -> String {
-        guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
-        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -34,7 +34,9 @@ public enum CSV {
         }
     }
 
-    private static func escape(_ cell: String) -> String {
+    /// A cell as RFC 4180 writes it: quoted, with quotes doubled, when it holds a comma, a quote
+    /// or a line break.
+    public static func escape(_ cell: String) -> String {
         guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
         var quoted = "\""
         for character in cell { quoted += character == "\"" ? "\"\"" : String(character) }

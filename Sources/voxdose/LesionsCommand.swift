@@ -2,6 +2,7 @@ import ArgumentParser
 import Dosimetry
 import Foundation
 import Plausibility
+import PatientCase
 import PETQuant
 import Reporting
 import VOIStatistics
@@ -52,7 +53,7 @@ struct Lesions: ParsableCommand {
 
     func validate() throws {
         if dose == nil && suv == nil { throw ValidationError("give --dose, --suv or both") }
-        if let patientId, !Self.isPatientId(patientId) {
+        if let patientId, !Study.isValidPatientID(patientId) {
             throw ValidationError("--patient-id \(patientId): 1–64 characters of A-Z a-z 0-9 . _ -, not starting with a dot")
         }
         if suvLabels != nil && (dose == nil || suv == nil) {
@@ -316,13 +317,6 @@ struct Lesions: ParsableCommand {
                 "min_gy": empty ? .null : .float(Float(m.minGy)), "max_gy": empty ? .null : .float(Float(m.maxGy)),
                 "median_gy": .number(m.medianGy), "d": .object(d), "v_pct": .object(v),
                 "eud_gy": .number(m.eudGy ?? nil), "bed_gy": .number(m.bedGy)]
-    }
-
-    /// A patient id as studies and batches use it: 1–64 of `A-Z a-z 0-9 . _ -`, not starting
-    /// with `.` (it names a folder).
-    static func isPatientId(_ text: String) -> Bool {
-        (1...64).contains(text.count) && !text.hasPrefix(".")
-            && text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
     }
 
     /// A `reference_overlap` warning when a reference mask's voxels carry lesion labels.
