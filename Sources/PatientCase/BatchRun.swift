@@ -67,7 +67,7 @@ public struct BatchRun: Sendable {
                     let outcome: Outcome
                     do {
                         let (status, errors) = try ChildProcess.run(arguments, in: FileManager.default.currentDirectoryPath,
-                                                                    environment: ProcessInfo.processInfo.environment, forwardSignals: false)
+                                                                    environment: ProcessInfo.processInfo.environment)
                         let line = errors.split(separator: "\n").first { $0.hasPrefix("error: ") }.map(String.init)
                         outcome = Outcome(patientID: row.patientID, status: status == 0 ? .complete : .failed,
                                           error: status == 0 ? nil : line ?? "error: the case ended with status \(status)",

@@ -1,5 +1,4 @@
 import Foundation
-import CSpawn
 import Reporting
 import VoxelIO
 #if canImport(Glibc)
@@ -19,14 +18,6 @@ public protocol StepRunner: Sendable {
     func run(_ arguments: [String], in folder: String, environment: [String: String]) throws -> (status: Int32, stderr: String)
 }
 
-/// Each step as its own `voxdose` process (the binary in `arguments[0]`).
-public struct ChildProcessRunner: StepRunner {
-    public init() {}
-    public func run(_ arguments: [String], in folder: String, environment: [String: String]) throws -> (status: Int32, stderr: String) {
-        try ChildProcess.run(arguments, in: folder, environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new })
-    }
-}
-
 /// Runs a study's steps, each the `voxdose` command line `case.json` records, from the study's
 /// folder, into a staging folder renamed to the case folder when every step has succeeded
 /// (Docs/CASE.md).
@@ -36,18 +27,16 @@ public struct ChildProcessRunner: StepRunner {
 /// the only difference is the folder, which the step learns through
 /// ``OutputFiles/caseFoldersVariable`` so that a summary names the final folder. The `voxdose`
 /// tool runs the steps in its own process, so the maps the lesion table reads stay in memory for
-/// the report (``FrameCache``); ``ChildProcessRunner`` runs each as a process.
+/// the report (``FrameCache``).
 public struct CaseRun {
     public struct Settings: Sendable {
-        /// The `voxdose` binary the steps run.
-        public var executable: String
+        /// How each step runs.
+        public var runner: any StepRunner
         public var replacing = false
         public var strict = false
         /// Threads each step may use (`VOXDOSE_THREADS`); nil: every core.
         public var threads: Int?
-        /// How each step runs.
-        public var runner: any StepRunner = ChildProcessRunner()
-        public init(executable: String) { self.executable = executable }
+        public init(runner: any StepRunner) { self.runner = runner }
     }
 
     public let study: Study
@@ -178,10 +167,9 @@ public struct CaseRun {
         return value
     }
 
-    /// Runs one step as a child process from the study's folder; returns its warnings.
+    /// Runs one step from the study's folder; returns its warnings.
     private func execute(_ step: CaseStep, staging: StagingFolder) throws -> [String] {
         var arguments = step.argv(caseFolder: staging.path)
-        arguments[0] = settings.executable
         if settings.strict { arguments.append("--strict") }
         var environment = [OutputFiles.caseFoldersVariable: staging.path + "\n" + staging.destination]
         if let threads = settings.threads { environment["VOXDOSE_THREADS"] = String(threads) }
@@ -203,72 +191,5 @@ public struct CaseRun {
         formatter.timeZone = .current
         formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ssxxxxx"
         return formatter.string(from: date)
-    }
-}
-
-/// Starting a child process with posix_spawn: its folder, its environment, stdout discarded,
-/// stderr captured.
-enum ChildProcess {
-    /// - Parameter forwardSignals: register the child so that a signal to this process stops it
-    ///   first (a case's one running step); a batch runs several cases and lets them finish.
-    static func run(_ arguments: [String], in folder: String, environment: [String: String],
-                    forwardSignals: Bool = true) throws -> (status: Int32, stderr: String) {
-        var pipeEnds: [Int32] = [0, 0]
-        guard pipe(&pipeEnds) == 0 else { throw CaseFailure("cannot create a pipe: \(String(cString: strerror(errno)))") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 2)
-        posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
-        posix_spawn_file_actions_addclose(&actions, pipeEnds[1])
-        posix_spawn_file_actions_addchdir_np(&actions, folder)
-        // The child starts with the default signal actions and no signal blocked.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t(), all = sigset_t()
-        sigemptyset(&none)
-        sigemptyset(&all)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&all, signal) }
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var spawned: Int32 = 0
-        let spawn = { () -> pid_t in
-            var pid: pid_t = 0
-            spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
-            close(pipeEnds[1])
-            return spawned == 0 ? pid : 0
-        }
-        let wait = { (pid: pid_t) -> (Int32, String) in
-            var captured: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = read(pipeEnds[0], &buffer, buffer.count)
-                if n > 0 { captured += buffer[0..<n]; continue }
-                if n < 0 && errno == EINTR { continue }
-                break
-            }
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            let exited = (status & 0x7f) == 0
-            return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), String(decoding: captured, as: UTF8.self))
-        }
-        let result: (Int32, String)?
-        if forwardSignals {
-            result = StagingFolder.withChild(spawn: spawn, wait)
-        } else {
-            let pid = spawn()
-            result = pid > 0 ? wait(pid) : nil
-        }
-        close(pipeEnds[0])
-        guard let result else { throw CaseFailure("cannot run \(arguments[0]): \(String(cString: strerror(spawned)))") }
-        return result
     }
 }

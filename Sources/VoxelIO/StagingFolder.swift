@@ -8,8 +8,7 @@ import Glibc
 /// `case`: "all or nothing").
 ///
 /// The temporary name is `.<name>.tmp-<host>-<pid>-XXXXXX` for a destination called `name` (in a
-/// batch, `.<patient_id>.tmp-…`): SIGTERM,
-/// SIGINT and SIGHUP stop the child process writing into it, remove the files registered with
+/// batch, `.<patient_id>.tmp-…`): SIGTERM, SIGINT and SIGHUP remove the files registered with
 /// ``expect(_:)`` and the folder; after a SIGKILL the next run into the same parent folder
 /// removes it (``OutputFiles`` and this type sweep leftovers of processes that are gone).
 public final class StagingFolder {
@@ -61,20 +60,6 @@ public final class StagingFolder {
 
     /// Registers `name`, a file a child process is about to write here, for removal on a signal.
     public func expect(_ name: String) { TemporaryFiles.register(path + "/" + name) }
-
-    /// Starts a child process with `spawn` (which returns its pid, or 0 when it could not start)
-    /// while signals are held back, so that a signal always finds it registered and passes
-    /// on to it; then runs `body` (which waits for it) and forgets it. Nil when it did not start.
-    public static func withChild<R>(spawn: () -> pid_t, _ body: (pid_t) throws -> R) rethrows -> R? {
-        var child: pid_t = 0
-        TemporaryFiles.withSignalsBlocked {
-            child = spawn()
-            TemporaryFiles.runningChild = child
-        }
-        guard child > 0 else { return nil }
-        defer { TemporaryFiles.withSignalsBlocked { TemporaryFiles.runningChild = 0 } }
-        return try body(child)
-    }
 
     /// Renames the folder to its destination, with signals held back: an empty destination is
     /// replaced directly; a non-empty one (allowed by `replacing`) is first renamed aside, then

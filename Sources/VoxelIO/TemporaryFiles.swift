@@ -33,9 +33,6 @@ enum TemporaryFiles {
         p.initialize(repeating: nil, count: folderCapacity)
         return p
     }()
-    /// The child process writing into a staging folder: the handler passes the signal on and
-    /// waits for it (it removes its own temporary files) before removing the folder.
-    nonisolated(unsafe) static var runningChild: pid_t = 0
 
     /// `<8 hex digits of the host name's hash>-<pid>`: tells this machine's processes apart on a
     /// shared file system.
@@ -170,16 +167,9 @@ enum TemporaryFiles {
     }
 }
 
-/// The signal handler: pass the signal to a child writing into a staging folder and wait for
-/// it, unlink every registered temporary file, remove the (now empty) staging folders, then die
-/// of the same signal (SA_RESETHAND restored the default action).
+/// The signal handler: unlink every registered temporary file, remove the (now empty) staging
+/// folders, then die of the same signal (SA_RESETHAND restored the default action).
 private func removeAndReraise(_ signal: Int32) {
-    let child = TemporaryFiles.runningChild
-    if child > 0 {
-        kill(child, signal)
-        var status: Int32 = 0
-        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
-    }
     for slot in 0..<TemporaryFiles.capacity { if let path = TemporaryFiles.slots[slot] { unlink(path) } }
     for slot in 0..<TemporaryFiles.folderCapacity { if let path = TemporaryFiles.folderSlots[slot] { rmdir(path) } }
     raise(signal)

@@ -23,7 +23,7 @@ struct Batch: ParsableCommand {
     func run() throws {
         var failed = false
         try runReportingFailures(common) {
-            var settings = BatchRun.Settings(executable: try Case.ownExecutable(),
+            var settings = BatchRun.Settings(executable: try Self.ownExecutable(),
                                              jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
             settings.strict = common.strict
             let batch = BatchRun(manifest: try Manifest(path: manifest), settings: settings)
@@ -35,6 +35,13 @@ struct Batch: ParsableCommand {
             failed = outcomes.contains { $0.status == .failed }
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// This binary, which runs the cases.
+    static func ownExecutable() throws -> String {
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw CommandFailure("cannot find the voxdose binary to run the cases (\(path))") }
+        return path
     }
 }
 

@@ -24,11 +24,10 @@ struct Case: ParsableCommand {
 
     func run() throws {
         try runReportingFailures(common) {
-            var settings = CaseRun.Settings(executable: try Self.ownExecutable())
+            var settings = CaseRun.Settings(runner: InProcessStepRunner())
             settings.replacing = overwrite
             settings.strict = common.strict
             settings.threads = jobs
-            settings.runner = InProcessStepRunner()
             let run = try CaseRun(study: try Study(path: study), settings: settings)
             do {
                 let warnings = try run.run(into: out) { common.progress($0) }
@@ -37,13 +36,6 @@ struct Case: ParsableCommand {
                 throw CommandFailure(failure.description)
             }
         }
-    }
-
-    /// This binary, which runs the steps.
-    static func ownExecutable() throws -> String {
-        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        guard FileManager.default.isExecutableFile(atPath: path) else { throw CommandFailure("cannot find the voxdose binary to run the steps (\(path))") }
-        return path
     }
 }
 
