@@ -39,7 +39,6 @@ public final class StagingFolder {
             }
         }
         TemporaryFiles.sweepStale(inFolder: parent)
-        TemporaryFiles.sweepStaleStaging(inFolder: parent)
         let base = String(absolute[absolute.index(after: absolute.lastIndex(of: "/")!)...])
         guard let made = TemporaryFiles.createFolder(inFolder: parent, named: TemporaryFiles.stagingName(for: base)) else {
             throw VoxelIOError(destination, "cannot create a temporary folder beside it in \(parent): \(FileSystem.errorText())")
@@ -55,7 +54,7 @@ public final class StagingFolder {
 
     /// Removes leftover staging folders in `folder` of this machine's processes that are gone.
     public static func sweepLeftovers(inFolder folder: String) {
-        TemporaryFiles.sweepStaleStaging(inFolder: folder.hasSuffix("/") ? folder : folder + "/")
+        TemporaryFiles.sweepStale(inFolder: folder.hasSuffix("/") ? folder : folder + "/")
     }
 
     /// Registers `name`, a file a child process is about to write here, for removal on a signal.

@@ -115,12 +115,22 @@ enum TemporaryFiles {
         try body()
     }
 
-    /// Removes temporary files that this machine's processes left in `folder` and that no
-    /// running process owns any more (the process is gone). Files of other hosts are left alone.
+    /// Removes the temporary files and staging folders that this machine's processes left in
+    /// `folder` and that no running process owns any more (the process is gone): names
+    /// `.voxdose-<host>-<pid>-XXXXXX` and `.<name>.tmp-<host>-<pid>-XXXXXX`. Those of other hosts
+    /// are left alone.
     static func sweepStale(inFolder folder: String) {
         let hostTag = owner.prefix(8)
-        for name in FileSystem.names(inFolder: folder) where name.hasPrefix(prefix) {
-            let fields = name.dropFirst(prefix.count).split(separator: "-")
+        for name in FileSystem.names(inFolder: folder) where name.hasPrefix(".") {
+            let ownerPart: Substring
+            if name.hasPrefix(prefix) {
+                ownerPart = name.dropFirst(prefix.count)
+            } else if let tmp = name.range(of: ".tmp-", options: .backwards) {
+                ownerPart = name[tmp.upperBound...]
+            } else {
+                continue
+            }
+            let fields = ownerPart.split(separator: "-")
             guard fields.count == 3, fields[0] == hostTag, let pid = pid_t(fields[1]), pid != getpid(),
                   kill(pid, 0) != 0 && errno == ESRCH else { continue }
             var info = stat()
@@ -136,18 +146,6 @@ enum TemporaryFiles {
     /// The staging folder name of a case folder called `base`: `.<base>.tmp-<owner>` (then
     /// `-XXXXXX`), so that a batch finds the leftovers of its cases by their patient id.
     static func stagingName(for base: String) -> String { ".\(base).tmp-\(owner)" }
-
-    /// Removes the staging folders (`.<base>.tmp-<host>-<pid>-XXXXXX`) in `folder` that this
-    /// machine's processes left and no running process owns (after a SIGKILL or a power cut).
-    static func sweepStaleStaging(inFolder folder: String) {
-        let hostTag = owner.prefix(8)
-        for name in FileSystem.names(inFolder: folder) where name.hasPrefix(".") && name.contains(".tmp-") {
-            let fields = name[name.range(of: ".tmp-", options: .backwards)!.upperBound...].split(separator: "-")
-            guard fields.count == 3, fields[0] == hostTag, let pid = pid_t(fields[1]), pid != getpid(),
-                  kill(pid, 0) != 0 && errno == ESRCH, FileSystem.fileType(folder + name) == S_IFDIR else { continue }
-            try? FileManager.default.removeItem(atPath: folder + name)
-        }
-    }
 
     private static func installHandlers() {
         guard !handlersInstalled else { return }
