@@ -74,6 +74,7 @@ public enum CaseFolder {
         let doseScan: Study.ScanKind = postTreatment ? .y90PET : .maaSPECT
         let relative = { (path: String) in path.hasPrefix("/") ? path : studyFolder + "/" + path }
         let anatomy = try study.scans[.anatomy].map { try readVolume(relative($0.image)) }
+        let anatomyWindow = anatomy.flatMap(MapLayer.ctWindow(of:))
         var doseLayer: MapLayer?, suvLayer: MapLayer?
         var labelLayers: [String: LabelLayer] = [:]  // a label image shared by two scans is read once
         func labelLayer(_ path: String) throws -> LabelLayer {
@@ -86,11 +87,13 @@ public enum CaseFolder {
         // from, scaled (reading the PET again would only repeat it, at the cost of a volume).
         if let scan = study.scans[doseScan], let labels = scan.labels {
             let map = try readVolume(file(postTreatment ? "dose.nii.gz" : "maa_dose.nii.gz"))
-            doseLayer = MapLayer(map: map, labels: try labelLayer(relative(labels)), background: anatomy, unit: "Gy")
+            doseLayer = MapLayer(map: map, labels: try labelLayer(relative(labels)), background: anatomy, unit: "Gy",
+                                 fixedWindow: anatomyWindow)
         }
         if let scan = study.scans[.fmisoPET], let labels = scan.labels, FileManager.default.fileExists(atPath: file("fmiso_suv.nii.gz")) {
             let map = try readVolume(file("fmiso_suv.nii.gz"))
-            suvLayer = MapLayer(map: map, labels: try labelLayer(relative(labels)), background: anatomy, unit: "SUV")
+            suvLayer = MapLayer(map: map, labels: try labelLayer(relative(labels)), background: anatomy, unit: "SUV",
+                                fixedWindow: anatomyWindow)
         }
         let labels = rows.map(\.label)
         let pictures = FigureSlots(count: labels.count)

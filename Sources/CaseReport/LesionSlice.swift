@@ -11,17 +11,23 @@ public struct MapLayer: Sendable {
     public var background: ScalarVolume?
     /// Shown beside the colour bar: "Gy", "SUV".
     public var unit: String
-    /// The grey window of the background: a CT (air below −500 HU anywhere in it) gets the
-    /// soft-tissue window −160…240 HU on every picture; otherwise each picture its own 1st–99th
-    /// percentile.
+    /// The grey window of every picture (``ctWindow(of:)`` for a CT); nil: each picture its own
+    /// 1st–99th percentile.
     public var fixedWindow: (lower: Double, upper: Double)?
 
-    public init(map: ScalarVolume, labels: LabelLayer, background: ScalarVolume?, unit: String) {
+    public init(map: ScalarVolume, labels: LabelLayer, background: ScalarVolume?, unit: String,
+                fixedWindow: (lower: Double, upper: Double)? = nil) {
         self.map = map
         self.labels = labels
         self.background = background
         self.unit = unit
-        if let background, (background.voxels.min() ?? 0) < -500 { fixedWindow = (-160, 240) }
+        self.fixedWindow = fixedWindow
+    }
+
+    /// The soft-tissue window −160…240 HU when `background` is a CT (air, below −500 HU, anywhere
+    /// in it); nil otherwise. One pass over the volume: decide it once per scan.
+    public static func ctWindow(of background: ScalarVolume) -> (lower: Double, upper: Double)? {
+        (background.voxels.min() ?? 0) < -500 ? (-160, 240) : nil
     }
 }
 
@@ -132,8 +138,10 @@ public struct LesionSlice: Sendable {
                 }
             }
         }
-        let scaleMax = niceCeiling(percentiles(values.filter { !$0.isNaN }, [99.5]).first ?? 1)
-        let window = layer.fixedWindow ?? greyWindow(grey.filter { !$0.isNaN })
+        var finiteValues = values.filter { !$0.isNaN }
+        let scaleMax = niceCeiling(percentiles(of: &finiteValues, [99.5]).first ?? 1)
+        var finiteGrey = grey.filter { !$0.isNaN }
+        let window = layer.fixedWindow ?? greyWindow(&finiteGrey)
         var rgb = [UInt8](repeating: 0, count: count * 3)
         let lower = Float(window.lower), greyScale = Float(255 / (window.upper - window.lower))
         let top = Float(scaleMax), washFrom = 0.05 * top, alpha: Float = 0.7
@@ -160,20 +168,17 @@ public struct LesionSlice: Sendable {
         return LesionSlice(width: size, height: size, rgb: rgb, scaleMax: scaleMax, inside: inside, values: values.map { $0.isNaN ? nil : $0 })
     }
 
-    /// The grey window: a CT (values below −500, air in HU) gets the soft-tissue window
-    /// −160…240 HU; anything else its 1st to 99th percentile.
-    static func greyWindow(_ values: [Float]) -> (lower: Double, upper: Double) {
-        guard let minimum = values.min() else { return (0, 1) }
-        if minimum < -500 { return (-160, 240) }
-        let p = percentiles(values, [1, 99])
+    /// A picture's own grey window: the 1st to 99th percentile of its finite values (reordered).
+    static func greyWindow(_ values: inout [Float]) -> (lower: Double, upper: Double) {
+        guard !values.isEmpty else { return (0, 1) }
+        let p = percentiles(of: &values, [1, 99])
         return p[1] > p[0] ? (p[0], p[1]) : (p[0], p[0] + 1)
     }
 
-    /// Percentiles (numpy's linear rule) by selection, not a full sort.
-    static func percentiles(_ values: [Float], _ qs: [Double]) -> [Double] {
+    /// Percentiles (numpy's linear rule) by selection, not a full sort; `values` is reordered.
+    static func percentiles(of values: inout [Float], _ qs: [Double]) -> [Double] {
         guard !values.isEmpty else { return [] }
-        var copy = values
-        return copy.withUnsafeMutableBufferPointer { buffer in OrderStatistics.percentiles(&buffer, qs) }
+        return values.withUnsafeMutableBufferPointer { buffer in OrderStatistics.percentiles(&buffer, qs) }
     }
 
     /// The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above `x` (a colour-bar top people can read).

@@ -41,7 +41,10 @@ public struct BatchRun: Sendable {
     public func run(into folder: String, progress: @escaping @Sendable (String) -> Void) throws -> [Outcome] {
         let dir = folder.hasSuffix("/") ? String(folder.dropLast()) : folder
         if FileManager.default.fileExists(atPath: dir) {
-            guard FileSystemCheck.isFolder(dir) else { throw VoxelIOError(folder, "exists and is not a folder") }
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isFolder), isFolder.boolValue else {
+                throw VoxelIOError(folder, "exists and is not a folder")
+            }
         } else {
             do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false) } catch {
                 throw VoxelIOError(folder, "cannot be created (its parent folder must exist)")
@@ -163,12 +166,5 @@ enum CaseCheck {
             for case .string(let name) in outputs where !FileManager.default.fileExists(atPath: folder + "/" + name) { return false }
         }
         return true
-    }
-}
-
-enum FileSystemCheck {
-    static func isFolder(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 }
