@@ -211,6 +211,7 @@ def parse_args(args):
 
 # ============================================================================ reading
 from cohort_table import column_kind, is_missing, parse_number, read_table  # noqa: E402
+from reference_files import assert_finite, write_changed  # noqa: E402
 
 
 def load_case(spec):
@@ -508,29 +509,9 @@ def run_case(name, args, about):
     return case, data
 
 
-def assert_finite(obj):
-    if isinstance(obj, float):
-        assert math.isfinite(obj)
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            assert_finite(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            assert_finite(v)
-
-
 def main():
     check = "--check" in sys.argv[1:]
-    changed = []
-    texts = {fname: make() for fname, make in TABLES.items()}
-    for fname, text in texts.items():
-        path = os.path.join(HERE, fname)
-        old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
-        if old != text:
-            changed.append(fname)
-            if not check:
-                with open(path, "w", encoding="utf-8", newline="") as f:
-                    f.write(text)
+    changed = write_changed(HERE, {fname: make() for fname, make in TABLES.items()}, check)
     if check and changed:
         # the reference must be computed from the tables the script would write
         print("would change: " + ", ".join(changed))
@@ -577,13 +558,7 @@ def main():
            "cases": cases}
     assert_finite(out)
     text = json.dumps(out, indent=1, ensure_ascii=False) + "\n"
-    path = os.path.join(HERE, "expected_categorical.json")
-    old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
-    if old != text:
-        changed.append("expected_categorical.json")
-        if not check:
-            with open(path, "w", encoding="utf-8", newline="") as f:
-                f.write(text)
+    changed += write_changed(HERE, {"expected_categorical.json": text}, check)
     if check:
         if changed:
             print("would change: " + ", ".join(changed))

@@ -211,6 +211,7 @@ CASES = [
 
 # ============================================================================ reading
 from cohort_table import column_kind, is_missing, parse_number, read_table  # noqa: E402
+from reference_files import assert_finite, write_changed  # noqa: E402
 
 
 def predictor_value(cell, kind):
@@ -480,29 +481,9 @@ def run_case(name, table, outcome, positive, preds, cluster, about):
     return case
 
 
-def assert_finite(obj):
-    if isinstance(obj, float):
-        assert math.isfinite(obj)
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            assert_finite(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            assert_finite(v)
-
-
 def main():
     check = "--check" in sys.argv[1:]
-    changed = []
-    for fname, make in TABLES.items():
-        text = make()
-        path = os.path.join(HERE, fname)
-        old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
-        if old != text:
-            changed.append(fname)
-            if not check:
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write(text)
+    changed = write_changed(HERE, {fname: make() for fname, make in TABLES.items()}, check)
     cases = [run_case(*c) for c in CASES]
     out = {"generator": "Fixtures/cohort/make_cluster_reference.py",
            "python_version": sys.version.split()[0], "numpy_version": np.__version__,
@@ -519,13 +500,7 @@ def main():
     out["cases"] = cases
     assert_finite(out)
     text = json.dumps(out, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-    path = os.path.join(HERE, "expected_cluster.json")
-    old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
-    if old != text:
-        changed.append("expected_cluster.json")
-        if not check:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(text)
+    changed += write_changed(HERE, {"expected_cluster.json": text}, check)
     if check:
         print("would change: " + ", ".join(changed) if changed else "expected files up to date")
         sys.exit(1 if changed else 0)

@@ -24,6 +24,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+from reference_files import write_changed  # noqa: E402
+
 SEEDS = {
     "artemiso_like": 1001,
     "ties": 1002,
@@ -352,16 +354,7 @@ FILES = {
 
 def main():
     check = "--check" in sys.argv[1:]
-    changed = []
-    for name, make in FILES.items():
-        text = make()
-        path = os.path.join(HERE, name)
-        old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
-        if old != text:
-            changed.append(name)
-            if not check:
-                with open(path, "w", encoding="utf-8", newline="") as f:
-                    f.write(text)
+    changed = write_changed(HERE, {name: make() for name, make in FILES.items()}, check)
     if check:
         if changed:
             print("would change: " + ", ".join(changed))

@@ -49,6 +49,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))  # paths in args are relative to t
 Z95 = 1.959964  # the contract's constant, not the exact quantile
 
 sys.path.insert(0, HERE)
+from reference_files import write_changed  # noqa: E402
 import make_cohorts  # noqa: E402  (true coefficients and seeds, recorded in the meta file)
 
 
@@ -600,15 +601,7 @@ def main():
         "expected.json": json.dumps(expected, indent=1, ensure_ascii=False, allow_nan=False) + "\n",
         "expected.meta.json": json.dumps(meta, indent=1, ensure_ascii=False, allow_nan=False) + "\n",
     }
-    changed = []
-    for fname, text in outputs.items():
-        path = os.path.join(HERE, fname)
-        old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
-        if old != text:
-            changed.append(fname)
-            if not check:
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write(text)
+    changed = write_changed(HERE, outputs, check)
     if check:
         print("would change: " + ", ".join(changed) if changed else "expected files up to date")
         sys.exit(1 if changed else 0)
