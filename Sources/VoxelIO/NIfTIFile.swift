@@ -84,11 +84,7 @@ public final class NIfTIFile {
     /// - Throws: ``VoxelIOError`` for a frame out of range, or data that is missing or corrupt.
     public func readFrame(_ frame: Int) throws -> ScalarVolume {
         try checkFrame(frame)
-        let cacheKey = FrameCache.key(dataPath, frame: frame)
-        if let cached = FrameCache.volume(cacheKey) { return cached }
-        let volume = try decodeFrame(frame)
-        FrameCache.store(volume, cacheKey)
-        return volume
+        return try FrameCache.frame(dataPath, frame) { try decodeFrame(frame) }
     }
 
     private func decodeFrame(_ frame: Int) throws -> ScalarVolume {
@@ -122,11 +118,7 @@ public final class NIfTIFile {
     /// - Throws: ``VoxelIOError`` naming the first voxel that is not an integer within ±2⁵³.
     public func readLabelFrame(_ frame: Int) throws -> LabelImage {
         try checkFrame(frame)
-        let cacheKey = FrameCache.key(dataPath, frame: frame)
-        if let cached = FrameCache.labelImage(cacheKey) { return cached }
-        let image = try decodeLabelFrame(frame)
-        FrameCache.store(image, cacheKey)
-        return image
+        return try FrameCache.frame(dataPath, frame) { try decodeLabelFrame(frame) }
     }
 
     private func decodeLabelFrame(_ frame: Int) throws -> LabelImage {
