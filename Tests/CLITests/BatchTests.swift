@@ -102,18 +102,11 @@ import Glibc
             .map { "\($0)/snakemake" }.first { FileManager.default.isExecutableFile(atPath: $0) }
         let executable = try #require(snakemake, "snakemake is not installed (make test installs it from PyPI)")
         let out = root.appendingPathComponent("snakemake")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.currentDirectoryURL = root   // any working folder: the workflow makes its paths absolute
-        process.arguments = ["-s", packageRoot.appendingPathComponent("workflow/Snakefile").path, "--cores", "2", "--quiet",
-                             "--config", "manifest=\(manifest.path)", "out=\(out.path)", "voxdose=\(voxdoseBinary)"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text.suffix(2000))")
+        // Any working folder: the workflow makes its paths absolute.
+        let run = try runProgram(executable, ["-s", packageRoot.appendingPathComponent("workflow/Snakefile").path, "--cores", "2", "--quiet",
+                                              "--config", "manifest=\(manifest.path)", "out=\(out.path)", "voxdose=\(voxdoseBinary)"],
+                                 in: root)
+        #expect(run.status == 0, "\(run.text.suffix(2000))")
         #expect(try Data(contentsOf: out.appendingPathComponent("cohort.csv")) == (try Data(contentsOf: batch.appendingPathComponent("cohort.csv"))))
     }
 

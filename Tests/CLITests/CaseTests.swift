@@ -11,17 +11,8 @@ import Glibc
 
     /// Runs `voxdose args…` from `folder` (a step's command line runs from the study's folder).
     func voxdose(_ args: [String], from folder: URL) throws -> (status: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: voxdoseBinary)
-        process.arguments = args
-        process.currentDirectoryURL = folder
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        let run = try runProgram(voxdoseBinary, args, in: folder)
+        return (run.status, run.text)
     }
 
     func json(_ url: URL) throws -> [String: Any] {

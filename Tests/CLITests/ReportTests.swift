@@ -174,17 +174,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: scratch) }
         let url = out.appendingPathComponent("report.html").absoluteString
         func run(_ args: [String]) throws -> String {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: browser)
-            process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                                 "--user-data-dir=\(scratch.appendingPathComponent("profile").path)"] + args + [url]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return text
+            try runProgram(browser, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                                     "--user-data-dir=\(scratch.appendingPathComponent("profile").path)"] + args + [url],
+                           capturing: .stdout).text
         }
         let shot = scratch.appendingPathComponent("shot.png")
         _ = try run(["--window-size=1280,1600", "--screenshot=\(shot.path)"])

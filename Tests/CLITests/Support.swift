@@ -108,3 +108,24 @@ func difference(_ actual: Any?, _ expected: Any?, path: String = "$", rel: Doubl
         return "\(path): \(String(describing: actual)), expected \(String(describing: expected))"
     }
 }
+
+/// Which output of a program to keep (the other is discarded).
+enum CapturedStream { case stdout, stderr }
+
+/// Runs `executable args…` from `folder` (default: the test's own), keeping one of its outputs:
+/// its exit status and that text. For programs other than a `voxdose` run from the package root
+/// (``voxdose(_:in:)``): a step from a study's folder, Snakemake, Chromium.
+func runProgram(_ executable: String, _ args: [String], in folder: URL? = nil,
+                capturing stream: CapturedStream = .stderr) throws -> (status: Int32, text: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = args
+    if let folder { process.currentDirectoryURL = folder }
+    let pipe = Pipe()
+    process.standardOutput = stream == .stdout ? pipe : FileHandle.nullDevice
+    process.standardError = stream == .stderr ? pipe : FileHandle.nullDevice
+    try process.run()
+    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, text)
+}
