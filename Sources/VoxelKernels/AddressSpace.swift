@@ -40,4 +40,4 @@ public enum AddressSpace {
 
 /// glibc's `mallopt` (declared in <malloc.h>, which the Glibc module does not import).
 @_silgen_name("mallopt")
-private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Reporting
+import VoxelKernels
 
 /// `voxdose`: the command-line shell over the VoxDose libraries (Docs/CLI.md).
 @main
@@ -11,4 +12,9 @@ struct VoxDose: ParsableCommand {
         version: voxdoseVersion,
         subcommands: [Info.self, Stats.self, Dose.self, Suv.self, Lesions.self, Plan.self, Response.self, Cohort.self, Shunt.self, Compare.self, Case.self, Report.self, Batch.self, Collect.self]
     )
+
+    static func main() {
+        FreshMemory.reuseFreedMemory()
+        main(nil)
+    }
 }
