@@ -109,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "voxdose-bench",
             dependencies: [
-                "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry", "PETQuant",
+                "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry", "PETQuant", "CaseReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/voxdose-bench"

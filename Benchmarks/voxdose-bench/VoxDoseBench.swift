@@ -2,6 +2,7 @@
 // warm-up, and prints JSON. `make bench` runs it beside the peers in ../shared/peers on the
 // same files (Benchmarks/run_bench.py) and prints the ratios; Docs/PERFORMANCE.md records them.
 import ArgumentParser
+import CaseReport
 import Dosimetry
 import Foundation
 import PETQuant
@@ -16,8 +17,8 @@ struct VoxDoseBench: ParsableCommand {
         commandName: "voxdose-bench",
         abstract: "Time VoxDose stages on NIfTI files (JSON on stdout).")
 
-    @Option(help: "An uncompressed .nii Float32 volume.") var nii: String
-    @Option(help: "The same volume as .nii.gz.") var gz: String
+    @Option(help: "An uncompressed .nii Float32 volume.") var nii: String?
+    @Option(help: "The same volume as .nii.gz.") var gz: String?
     @Option(help: "A label volume on the same grid, for the per-label statistics stage.") var labels: String?
     @Option(help: "Timed repetitions per stage (after one warm-up).") var reps = 5
     @Option(help: "Write the DVK dose map of the .nii here (for the peer comparison).") var dvkOutput: String?
@@ -26,11 +27,30 @@ struct VoxDoseBench: ParsableCommand {
     var lesionScene: String?
     @Option(help: "Time the lesion table's per-label dose statistics (partition, dose metrics with the `lesions` defaults, 1 Gy DVH) on a folder written by --lesion-scene, and stop.")
     var sceneStats: String?
+    @Option(help: "Time the report of a case folder as `voxdose case` makes it (maps and label images already read, as the case's frame cache keeps them: tables, pictures, page), and stop.")
+    var reportCase: String?
     @Flag(help: "Only time the first read of the .nii in this fresh process (what one command-line run pays), then the page-cache floor.")
     var firstReadOnly = false
 
+    func validate() throws {
+        if reportCase == nil && (nii == nil || gz == nil) { throw ValidationError("give --nii and --gz (or --report-case)") }
+    }
+
     func run() throws {
         var stages = JSONObject()
+        if let folder = reportCase {
+            FrameCache.start { _ in true }
+            var pictures = 0
+            stages["report"] = time(bytes: 0) {
+                let content = try CaseFolder.content(folder)
+                pictures = content.figures.reduce(0) { $0 + ($1.dose == nil ? 0 : 1) + ($1.suv == nil ? 0 : 1) }
+                precondition(!ReportPage.html(content).isEmpty)
+            }
+            print(JSONObject.document(schema: "voxdose.bench/1", ["pictures": .int(pictures), "threads": .int(Parallel.threadCount),
+                                                                   "stages": .object(stages)]).serialized(), terminator: "")
+            return
+        }
+        guard let nii, let gz else { return }
         let bytes = try NIfTIFile(path: nii).frameBytes
         if let folder = lesionScene {
             guard let labels else { throw ValidationError("--lesion-scene needs --labels (the phantom's labels)") }

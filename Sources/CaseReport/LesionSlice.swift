@@ -90,8 +90,8 @@ public struct LesionSlice: Sendable {
     public var scaleMax: Double
     /// Per pixel: inside the lesion (nearest voxel of its label image).
     public var inside: [Bool]
-    /// Per pixel: the map's value (trilinear), nil outside the map.
-    public var values: [Float?]
+    /// Per pixel: the map's value (trilinear); NaN outside the map or next to a non-finite voxel.
+    public var values: [Float]
 
     /// Colour of the lesion outline.
     public static let outline: (UInt8, UInt8, UInt8) = (0, 230, 255)
@@ -106,7 +106,7 @@ public struct LesionSlice: Sendable {
         let backgroundSampler = layer.background.flatMap { WorldSampler($0.geometry) }
         let count = size * size
         // NaN marks a pixel outside a volume (or next to a non-finite voxel).
-        var values = [Float](repeating: .nan, count: count), grey = [Float](repeating: .nan, count: count)
+        var values = [Float](repeating: .nan, count: count), grey = values
         var inside = [Bool](repeating: false, count: count)
         // Radiological view from the feet: +x (patient's right) to the left, +y (anterior) up. The
         // pixel centres step linearly in each grid's index space, so each sampler gets the index
@@ -119,43 +119,65 @@ public struct LesionSlice: Sendable {
         let (mapOrigin, mapU, mapV) = steps(mapSampler), (labelOrigin, labelU, labelV) = steps(labelSampler)
         let backgroundSteps = backgroundSampler.map(steps)
         layer.map.voxels.withUnsafeBufferPointer { map in
-            (layer.background?.voxels ?? []).withUnsafeBufferPointer { background in
-                layer.labels.codes.withUnsafeBufferPointer { codes in
-                    for v in 0..<size {
-                        for u in 0..<size {
-                            let n = v * size + u, du = Double(u), dv = Double(v)
-                            values[n] = mapSampler.trilinear(map, atIndex: mapOrigin + du * mapU + dv * mapV)
-                            if let sampler = backgroundSampler, let (origin, stepU, stepV) = backgroundSteps {
-                                grey[n] = sampler.trilinear(background, atIndex: origin + du * stepU + dv * stepV)
-                            } else {
-                                grey[n] = values[n]
-                            }
-                            if let index = labelSampler.nearestIndex(atIndex: labelOrigin + du * labelU + dv * labelV) {
-                                inside[n] = codes[index] == code
-                            }
+            values.withUnsafeMutableBufferPointer {
+                mapSampler.sampleLattice(map, origin: mapOrigin, stepU: mapU, stepV: mapV, width: size, height: size, into: $0)
+            }
+        }
+        if let background = layer.background, let sampler = backgroundSampler, let (origin, stepU, stepV) = backgroundSteps {
+            background.voxels.withUnsafeBufferPointer { voxels in
+                grey.withUnsafeMutableBufferPointer {
+                    sampler.sampleLattice(voxels, origin: origin, stepU: stepU, stepV: stepV, width: size, height: size, into: $0)
+                }
+            }
+        } else {
+            grey = values
+        }
+        layer.labels.codes.withUnsafeBufferPointer { codes in
+            inside.withUnsafeMutableBufferPointer { inside in
+                for v in 0..<size {
+                    for u in 0..<size {
+                        if let index = labelSampler.nearestIndex(atIndex: labelOrigin + Double(u) * labelU + Double(v) * labelV) {
+                            inside[v * size + u] = codes[index] == code
                         }
                     }
                 }
             }
         }
+        // The colour scale's top: the 99.5th percentile of the map's pixels; the grey window: the
+        // 1st–99th of the background's, taken in the same selection when the map is the background.
         var finiteValues = values.filter { !$0.isNaN }
-        let scaleMax = niceCeiling(percentiles(of: &finiteValues, [99.5]).first ?? 1)
-        var finiteGrey = grey.filter { !$0.isNaN }
-        let window = layer.fixedWindow ?? greyWindow(&finiteGrey)
+        let window: (lower: Double, upper: Double), scaleMax: Double
+        if layer.background == nil, layer.fixedWindow == nil {
+            let p = percentiles(of: &finiteValues, [1, 99, 99.5])
+            window = greyWindow(p.count == 3 ? (p[0], p[1]) : nil)
+            scaleMax = niceCeiling(p.last ?? 1)
+        } else {
+            scaleMax = niceCeiling(percentiles(of: &finiteValues, [99.5]).first ?? 1)
+            var finiteGrey = grey.filter { !$0.isNaN }
+            let p = layer.fixedWindow == nil ? percentiles(of: &finiteGrey, [1, 99]) : []
+            window = layer.fixedWindow ?? greyWindow(p.count == 2 ? (p[0], p[1]) : nil)
+        }
         var rgb = [UInt8](repeating: 0, count: count * 3)
         let lower = Float(window.lower), greyScale = Float(255 / (window.upper - window.lower))
         let top = Float(scaleMax), washFrom = 0.05 * top, alpha: Float = 0.7
-        for n in 0..<count {
-            let g = grey[n].isNaN ? 0 : max(0, min(255, (grey[n] - lower) * greyScale)).rounded(.down)
-            var pixel = SIMD3<Float>(repeating: g)
-            let value = values[n]
-            if !value.isNaN && value >= washFrom {
-                let c = infernoColourMap[Int(max(0, min(255, value / top * 255)))]
-                pixel = alpha * SIMD3(Float(c.0), Float(c.1), Float(c.2)) + (1 - alpha) * pixel
+        rgb.withUnsafeMutableBufferPointer { rgb in
+            values.withUnsafeBufferPointer { values in
+                grey.withUnsafeBufferPointer { grey in
+                    for n in 0..<count {
+                        // Values in [0, 255]: truncation is ⌊x⌋, and ⌊x + ½⌋ rounds (no libm call per pixel).
+                        let g = grey[n].isNaN ? 0 : Float(Int(max(0, min(255, (grey[n] - lower) * greyScale))))
+                        var pixel = SIMD3<Float>(repeating: g)
+                        let value = values[n]
+                        if !value.isNaN && value >= washFrom {
+                            let c = infernoColourMap[Int(max(0, min(255, value / top * 255)))]
+                            pixel = alpha * SIMD3(Float(c.0), Float(c.1), Float(c.2)) + (1 - alpha) * pixel
+                        }
+                        rgb[3 * n] = UInt8(pixel.x + 0.5)
+                        rgb[3 * n + 1] = UInt8(pixel.y + 0.5)
+                        rgb[3 * n + 2] = UInt8(pixel.z + 0.5)
+                    }
+                }
             }
-            rgb[3 * n] = UInt8(pixel.x.rounded())
-            rgb[3 * n + 1] = UInt8(pixel.y.rounded())
-            rgb[3 * n + 2] = UInt8(pixel.z.rounded())
         }
         // The outline: lesion pixels with a 4-neighbour outside the lesion.
         for v in 0..<size {
@@ -165,14 +187,14 @@ public struct LesionSlice: Sendable {
                 if edge { (rgb[3 * (v * size + u)], rgb[3 * (v * size + u) + 1], rgb[3 * (v * size + u) + 2]) = outline }
             }
         }
-        return LesionSlice(width: size, height: size, rgb: rgb, scaleMax: scaleMax, inside: inside, values: values.map { $0.isNaN ? nil : $0 })
+        return LesionSlice(width: size, height: size, rgb: rgb, scaleMax: scaleMax, inside: inside, values: values)
     }
 
-    /// A picture's own grey window: the 1st to 99th percentile of its finite values (reordered).
-    static func greyWindow(_ values: inout [Float]) -> (lower: Double, upper: Double) {
-        guard !values.isEmpty else { return (0, 1) }
-        let p = percentiles(of: &values, [1, 99])
-        return p[1] > p[0] ? (p[0], p[1]) : (p[0], p[0] + 1)
+    /// A picture's own grey window from the 1st and 99th percentiles of its finite values (nil:
+    /// none), at least one unit wide.
+    static func greyWindow(_ p: (Double, Double)?) -> (lower: Double, upper: Double) {
+        guard let p else { return (0, 1) }
+        return p.1 > p.0 ? (p.0, p.1) : (p.0, p.0 + 1)
     }
 
     /// Percentiles (numpy's linear rule) by selection, not a full sort; `values` is reordered.

@@ -135,7 +135,7 @@ import Testing
                              background: nil, unit: "Gy")
         for label: Int64 in [2, 3, 6] {
             let slice = try #require(LesionSlice.render(layer, label: label))
-            let hottest = try #require(slice.values.indices.max { (slice.values[$0] ?? -.infinity) < (slice.values[$1] ?? -.infinity) })
+            let hottest = try #require(slice.values.indices.max { (slice.values[$0].isNaN ? -.infinity : slice.values[$0]) < (slice.values[$1].isNaN ? -.infinity : slice.values[$1]) })
             #expect(slice.inside[hottest], "lesion \(label): the hottest pixel is outside the outline")
             let png = try PNGImage.encodeRGB(slice.rgb, width: slice.width, height: slice.height)
             let decoded = try #require(PNGImage.decodeRGB(png))

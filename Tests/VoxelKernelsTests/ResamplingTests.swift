@@ -82,4 +82,84 @@ import TestSupport
         let ok = GridGeometry(dimensions: SIMD3(2, 2, 2), spacingMM: SIMD3(1, 1, 1), affine: .identity)
         #expect(Resampling.nearestNeighbourLabels([Int32](repeating: 1, count: 8), from: bad, onto: ok) == nil)
     }
+
+    /// Trilinear reference written from the definition: the 8 voxel centres around the clamped
+    /// point weighted by (1 − |Δ|) per axis; NaN outside (−½, n − ½) or when a neighbour with
+    /// positive weight is not finite.
+    func trilinearReference(_ v: [Float], dims d: SIMD3<Int>, at p: SIMD3<Double>) -> Float {
+        let n = [d.x, d.y, d.z], q = [p.x, p.y, p.z]
+        guard (0..<3).allSatisfy({ q[$0] > -0.5 && q[$0] < Double(n[$0]) - 0.5 }) else { return .nan }
+        let c = (0..<3).map { min(max(q[$0], 0), Double(n[$0] - 1)) }
+        let lo = c.map { Int(floor($0)) }
+        var sum = 0.0
+        for corner in 0..<8 {
+            var index = [0, 0, 0], weight = 1.0
+            for axis in 0..<3 {
+                let up = corner >> axis & 1 == 1
+                index[axis] = min(lo[axis] + (up ? 1 : 0), n[axis] - 1)
+                weight *= up ? c[axis] - Double(lo[axis]) : 1 - (c[axis] - Double(lo[axis]))
+            }
+            guard weight > 0 else { continue }
+            let value = v[index[0] + d.x * (index[1] + d.y * index[2])]
+            if !value.isFinite { return .nan }
+            sum += weight * Double(value)
+        }
+        return Float(sum)
+    }
+
+    /// A picture's lattice: the k-plane fast path (axial steps) and the point-by-point path
+    /// (oblique steps) against the reference, with non-finite voxels, edges and points outside.
+    @Test(arguments: [false, true])
+    func latticeSamplingMatchesTrilinearDefinition(oblique: Bool) throws {
+        let dims = SIMD3(9, 8, 6)
+        var rng = SplitMix64(seed: 11)
+        var voxels = (0..<(dims.x * dims.y * dims.z)).map { _ in Float(rng.next() % 10_000) / 100 }
+        voxels[3 + 9 * (4 + 8 * 2)] = .nan
+        voxels[5 + 9 * (1 + 8 * 3)] = .infinity
+        let grid = GridGeometry(dimensions: dims, spacingMM: SIMD3(2, 2, 2.5), affine: .scaling(SIMD3(2, 2, 2.5)))
+        let sampler = try #require(WorldSampler(grid))
+        let (width, height) = (40, 37)
+        for z in [-0.6, -0.2, 0, 1.7, 2.3, 2.5, 4.999, 5.2, 5.6] {
+            let origin = SIMD3(-1.3, -0.9, z)
+            let stepU = SIMD3(0.27, 0.031, oblique ? 0.05 : 0), stepV = SIMD3(-0.02, 0.25, oblique ? -0.03 : 0)
+            var out = [Float](repeating: 0, count: width * height)
+            voxels.withUnsafeBufferPointer { v in
+                out.withUnsafeMutableBufferPointer {
+                    sampler.sampleLattice(v, origin: origin, stepU: stepU, stepV: stepV, width: width, height: height, into: $0)
+                }
+            }
+            var nans = 0
+            for v in 0..<height {
+                for u in 0..<width {
+                    let expected = trilinearReference(voxels, dims: dims, at: origin + Double(u) * stepU + Double(v) * stepV)
+                    let got = out[v * width + u]
+                    if expected.isNaN { nans += 1 }
+                    #expect(expected.isNaN ? got.isNaN : abs(got - expected) <= 1e-5 * max(1, abs(expected)),
+                            "z \(z) u \(u) v \(v): \(got) vs \(expected)")
+                }
+            }
+            #expect(nans > 0, "the lattice reaches outside the grid and the non-finite voxels")
+        }
+    }
+
+    /// Trilinear interpolation reproduces a linear field exactly inside the grid (analytic).
+    @Test func latticeSamplingReproducesALinearField() throws {
+        let dims = SIMD3(7, 6, 5)
+        var voxels = [Float](repeating: 0, count: dims.x * dims.y * dims.z)
+        for k in 0..<dims.z { for j in 0..<dims.y { for i in 0..<dims.x {
+            voxels[i + dims.x * (j + dims.y * k)] = Float(3 + 2 * i - j + 4 * k)
+        } } }
+        let sampler = try #require(WorldSampler(GridGeometry(dimensions: dims, spacingMM: SIMD3(1, 1, 1), affine: .identity)))
+        var out = [Float](repeating: 0, count: 10 * 10)
+        let origin = SIMD3(0.3, 0.45, 2.6), stepU = SIMD3(0.5, 0.05, 0.0), stepV = SIMD3(0.05, 0.45, 0.0)  // inside the grid
+        voxels.withUnsafeBufferPointer { v in
+            out.withUnsafeMutableBufferPointer { sampler.sampleLattice(v, origin: origin, stepU: stepU, stepV: stepV, width: 10, height: 10, into: $0) }
+        }
+        for v in 0..<10 {
+            for u in 0..<10 {
+                let p = origin + Double(u) * stepU + Double(v) * stepV
+                #expect(abs(Double(out[v * 10 + u]) - (3 + 2 * p.x - p.y + 4 * p.z)) < 1e-4)
+            }
+        }
+    }
 }
