@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Reporting", targets: ["Reporting"]),
         .library(name: "Planning", targets: ["Planning"]),
         .library(name: "CohortStatistics", targets: ["CohortStatistics"]),
+        .library(name: "PatientStages", targets: ["PatientStages"]),
         .library(name: "PatientCase", targets: ["PatientCase"]),
         .library(name: "CaseReport", targets: ["CaseReport"]),
     ],
@@ -56,6 +57,11 @@ let package = Package(
 
         /// Dose × hypoxia groups, the response model, dose needed, activity prescription.
         .target(name: "Planning", dependencies: ["Dosimetry", "PETQuant", "CohortStatistics"]),
+
+        /// Each stage of a patient (dose summary, SUV map, lesion table, plan, response) as a
+        /// function from typed inputs to a typed result, and the one place its document is written.
+        .target(name: "PatientStages", dependencies: ["VoxelKernels", "VoxelIO", "VOIStatistics", "PETQuant", "Dosimetry", "Planning",
+                                                      "Plausibility", "Reporting", "CohortStatistics"]),
 
         /// One patient's study file, its steps as `voxdose` command lines, and the run that
         /// executes them into a case folder, all or nothing; many patients (batch, cohort table).
@@ -99,6 +105,7 @@ let package = Package(
         .executableTarget(
             name: "voxdose",
             dependencies: [
+                "PatientStages",
                 "VoxelIO", "VoxelKernels", "VOIStatistics", "Reporting", "Dosimetry", "PETQuant", "Planning", "CohortStatistics",
                 "Plausibility", "PatientCase", "CaseReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -129,6 +136,7 @@ let package = Package(
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Dosimetry", "CohortStatistics"]),
         .testTarget(name: "CohortStatisticsTests", dependencies: ["TestSupport", "CohortStatistics"]),
         .testTarget(name: "PlausibilityTests", dependencies: ["Plausibility"]),
+        .testTarget(name: "PatientStagesTests", dependencies: ["PatientStages", "Planning", "Reporting", "VoxelIO", "VoxelKernels"]),
         .testTarget(name: "PatientCaseTests", dependencies: ["PatientCase", "CaseReport", "VoxelKernels"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "voxdose", "CohortStatistics", "CaseReport"]),
     ]

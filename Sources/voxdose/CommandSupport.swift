@@ -1,5 +1,6 @@
 import ArgumentParser
 import CohortStatistics
+import PatientStages
 import Plausibility
 import Foundation
 import Reporting
@@ -24,6 +25,8 @@ func runReportingFailures(_ common: CommonOptions, _ body: () throws -> Void) th
     } catch let error as CommandFailure {
         try fail(error.description)
     } catch let error as CohortError {
+        try fail(error.description)
+    } catch let error as StageFailure {
         try fail(error.description)
     }
 }
@@ -275,18 +278,6 @@ enum Inputs {
             throw CommandFailure("\(path): \(bad) voxels are zero, negative or not finite; densities must be positive (g/mL)")
         }
         return rho
-    }
-
-    /// Refuses an SUVpeak sphere larger than ``SphereMeans/maximumVoxels`` on `grid` before any
-    /// work (a radius typed in the wrong unit, or voxels of a micrometre).
-    static func checkSphere(radiusMM: Double, on grid: GridGeometry, image: String) throws {
-        let voxels = SphereMeans.voxelCount(radiusMM: radiusMM, spacingMM: grid.spacingMM)
-        guard voxels <= Double(SphereMeans.maximumVoxels) else {
-            let s = grid.spacingMM
-            throw CommandFailure("\(image): an SUVpeak sphere of radius \(String(format: "%g", radiusMM)) mm on voxels of "
-                + "\(String(format: "%g × %g × %g", s.x, s.y, s.z)) mm holds \(voxels.isFinite ? String(format: "%.0f", voxels) : "far more than \(SphereMeans.maximumVoxels)") voxels "
-                + "(at most \(SphereMeans.maximumVoxels)); check --suvpeak-radius and the image's voxel size")
-        }
     }
 
     static func describe(_ g: GridGeometry) -> String {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CohortStatistics
 import Foundation
+import PatientStages
 import Reporting
 import VoxelIO
 
@@ -33,8 +34,8 @@ struct Compare: ParsableCommand {
     func run() throws {
         try runReportingFailures(common) {
             let outputs = try OutputFiles([out], inputs: [predicted, delivered])
-            let pre = try LesionTable.read(predicted), post = try LesionTable.read(delivered)
-            func activity(_ option: QuantityArgument<ActivityGBq>?, _ table: LesionTable, _ path: String, _ name: String) throws -> Double {
+            let pre = try PlanTable.read(predicted), post = try PlanTable.read(delivered)
+            func activity(_ option: QuantityArgument<ActivityGBq>?, _ table: PlanTable, _ path: String, _ name: String) throws -> Double {
                 if let gbq = option.map({ $0.base / 1e9 }) ?? table.activityGBq, gbq > 0 { return gbq }
                 throw CommandFailure("\(path): no activity: parameters.activity_gbq is missing; give \(name)")
             }

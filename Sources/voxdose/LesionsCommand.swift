@@ -3,6 +3,7 @@ import Dosimetry
 import Foundation
 import Plausibility
 import PatientCase
+import PatientStages
 import PETQuant
 import Reporting
 import VOIStatistics
@@ -80,59 +81,41 @@ struct Lesions: ParsableCommand {
         }
     }
 
-    /// One map with its label image and the reference regions it serves, on its own grid.
+    /// One map with its label image read onto its grid, and what resampling did.
     private struct MapSide {
-        var path: String
-        var volume: ScalarVolume
+        var map: LesionTable.LabelledMap
         var labelsPath: String
-        var labels: LabelImage
-        var regions: LabelRegions
-        /// Reference label numbers' codes in this label image: never lesions.
-        var excluded: Set<Int32>
         var resampling = JSONObject()
-        var grid: GridGeometry { volume.geometry }
-
-        /// Lesions on this side: label → its codes' region.
-        var lesionCodes: [Int32] { regions.labels.filter { !excluded.contains($0) } }
+        var path: String { map.source }
+        var grid: GridGeometry { map.volume.geometry }
 
         init(path: String, volume: ScalarVolume, labelsPath: String, referenceLabels: [Int64], resample: Bool) throws {
-            self.path = path
-            self.volume = volume
             self.labelsPath = labelsPath
             let file = try Inputs.labels(labelsPath, onto: volume.geometry, gridOf: path, resample: resample)
-            labels = file.image
-            regions = LabelRegions(file.image.codes)
-            excluded = Set(referenceLabels.compactMap(file.image.code(ofLabel:)))
+            let regions = LabelRegions(file.image.codes)
+            map = LesionTable.LabelledMap(volume: volume, labels: file.image, regions: regions,
+                                          excluded: Set(referenceLabels.compactMap(file.image.code(ofLabel:))), source: path)
             if file.resampled { for (key, value) in file.labelResampling(after: regions) { resampling[key] = value } }
         }
 
         /// The same labels under another map on the same grid.
         func serving(_ path: String, _ volume: ScalarVolume) -> MapSide {
             var copy = self
-            copy.path = path
-            copy.volume = volume
+            copy.map.source = path
+            copy.map.volume = volume
             copy.resampling = [:]
             return copy
         }
 
         /// A reference region: label K of this side's label image, or a mask resampled onto its grid.
-        mutating func region(label: Int64?, mask: String?, key: String, name: String, resample: Bool) throws -> ArraySlice<Int>? {
-            if let label { return labels.voxels(ofLabel: label, in: regions) }
+        mutating func region(label: Int64?, mask: String?, key: String, name: String, resample: Bool) throws -> LesionTable.ReferenceRegion? {
+            if let label { return .init(voxels: map.labels.voxels(ofLabel: label, in: map.regions), source: labelsPath) }
             guard let mask else { return nil }
             let m = try Inputs.labels(mask, onto: grid, gridOf: path, resample: resample, asMask: true)
             let maskRegions = LabelRegions(m.image.codes)
             if m.resampled { resampling[key] = m.maskResampling(after: maskRegions) }
-            Lesions.warnOfOverlap(maskRegions.allVoxels, name: name, labels: labels, excluded: excluded)
-            return maskRegions.allVoxels
-        }
-
-        /// The mean of the map over a reference region; a region with no finite voxel is an error.
-        func referenceMean(_ region: ArraySlice<Int>?, name: String, source: String) throws -> Double? {
-            guard let region else { return nil }
-            guard let mean = LesionUptake.regionMean(volume.voxels, voxels: region) else {
-                throw CommandFailure("\(source): the \(name) reference region has no finite voxel in the map \(path)")
-            }
-            return mean
+            RunWarnings.add(LesionTable.overlapWarning(mask: maskRegions.allVoxels, name: name, labels: map.labels, excluded: map.excluded))
+            return .init(voxels: maskRegions.allVoxels, source: mask)
         }
     }
 
@@ -166,224 +149,48 @@ struct Lesions: ParsableCommand {
                 }
             }
 
+            var input = LesionTable.Input()
             // References, each on the map it serves.
-            let muscle = try suvSide?.region(label: muscleLabel, mask: muscleMask, key: "muscle_mask", name: "muscle", resample: resampleLabels)
-            let bloodPool = try suvSide?.region(label: bloodPoolLabel, mask: bloodPoolMask, key: "blood_pool_mask", name: "blood-pool",
-                                                resample: resampleLabels)
-            let normalLiver = try doseSide?.region(label: normalLiverLabel, mask: normalLiverMask, key: "normal_liver_mask",
-                                                   name: "normal-liver", resample: resampleLabels)
-            var references = JSONObject()
-            let muscleMean = try suvSide?.referenceMean(muscle, name: "muscle", source: muscleMask ?? suvSide!.labelsPath)
-            let bloodMean = try suvSide?.referenceMean(bloodPool, name: "blood-pool", source: bloodPoolMask ?? suvSide!.labelsPath)
-            let liverMean = try doseSide?.referenceMean(normalLiver, name: "normal-liver", source: normalLiverMask ?? labels)
-            if let muscleMean { references["muscle_suv_mean"] = .number(muscleMean) }
-            if let bloodMean { references["blood_pool_suv_mean"] = .number(bloodMean) }
-            if let liverMean { references["normal_liver_dose_mean_gy"] = .number(liverMean) }
-
-            // Lesions: every non-zero label but the reference labels, in either label image,
-            // matched by label number; the geometric size from the dose side's labels.
-            let lesionNames = try names.map { try Self.readNames($0) } ?? [:]
-            func sizes(_ side: MapSide?) -> [Int64: (voxels: Int, ml: Double)] {
-                guard let side else { return [:] }
-                let counts = side.regions.counts
-                return Dictionary(uniqueKeysWithValues: side.lesionCodes.map {
-                    (side.labels.label(ofCode: $0), (counts[$0] ?? 0, Double(counts[$0] ?? 0) * side.grid.voxelVolumeML))
-                })
-            }
-            let doseSizes = sizes(doseSide)
-            let geometric = sizes(suvSide).merging(doseSizes) { _, dose in dose }
-            let doseLesions = Set(doseSizes.keys)
-            let lesionLabels = geometric.keys.sorted()
-            for label in lesionLabels { RunWarnings.add(Plausibility.lesionLarge(label: label, volumeML: geometric[label]!.ml)) }
-
-            var doseBlocks: [Int64: JSONObject] = [:]
-            var dvhRows: [(Int64, Double, Double)] = []
-            var normalLiverDVH: [(doseGy: Double, volumePct: Double)] = []
-            if let doseSide {
-                // Mass-weighted means, Σ ρ·D / Σ ρ over the finite-dose voxels, when densities are given.
-                var massWeightedMeans: [Int32: Double] = [:]
-                if let densityMap {
-                    let rho = try Inputs.densityMap(densityMap, onto: doseSide.grid, gridOf: doseSide.path)
-                    massWeightedMeans = LabelPartition.weightedMeans(doseSide.volume.voxels, weights: rho, regions: doseSide.regions)
-                }
-                var partition = LabelPartition(values: doseSide.volume.voxels, regions: doseSide.regions)
-                var settings = LesionDoseMetrics.Settings()
-                settings.dxPercents = dx.entries.map(\.value)
-                settings.vxLevelsGy = vx.entries.map(\.value)
-                settings.eudAlphaPerGy = eudAlpha
-                settings.bedAlphaBetaGy = bedAlphaBeta.base
-                settings.bedRepairHalfTimeH = bedRepairHalfTime.base / 3600
-                settings.sourceHalfLifeH = halfLife.base / 3600
-                let metrics = LesionDoseMetrics.compute(&partition, excluding: doseSide.excluded, settings: settings)
-                for (code, m) in metrics {
-                    doseBlocks[doseSide.labels.label(ofCode: code)] = doseBlock(m, massWeightedMean: massWeightedMeans[code])
-                }
-                if dvh != nil {
-                    dvhRows = try Self.dvhRows(partition, metrics: metrics, binGy: dvhBin.base).map { (doseSide.labels.label(ofCode: $0.0), $0.1, $0.2) }
-                    if let normalLiver { normalLiverDVH = try Self.dvhRows(of: normalLiver, in: doseSide.volume.voxels, binGy: dvhBin.base) }
-                }
-            }
-            var uptake: [Int64: LesionUptake.Metrics] = [:]
-            if let suvSide {
-                try Inputs.checkSphere(radiusMM: suvpeakRadius.base * 1000, on: suvSide.grid, image: suvSide.path)
-                var settings = LesionUptake.Settings()
-                settings.hypoxiaCutoff = hypoxiaCutoff
-                settings.hypoxicVolumeCutoff = hypoxicVolumeCutoff
-                settings.statistic = hypoxiaStatistic
-                settings.peakRadiusMM = suvpeakRadius.base * 1000
-                for m in LesionUptake.metrics(suv: suvSide.volume.voxels, geometry: suvSide.grid, regions: suvSide.regions,
-                                              excluding: suvSide.excluded,
-                                              references: .init(muscleMean: muscleMean, bloodPoolMean: bloodMean), settings: settings) {
-                    uptake[suvSide.labels.label(ofCode: m.label)] = m
-                }
-            }
-
-            let rows: [JSONObject] = lesionLabels.map { label in
-                let size = geometric[label]!
-                var row: JSONObject = patientId.map { ["patient_id": .string($0)] } ?? [:]
-                row["label"] = .int(Int(label))
-                row["name"] = .string(lesionNames[label])
-                row["voxels"] = .int(size.voxels)
-                row["volume_ml"] = .number(size.ml)
-                if doseLesions.contains(label) { row["dose"] = .object(doseBlocks[label] ?? [:]) }
-                if let m = uptake[label] {
-                    let empty = m.voxels == m.nanVoxels
-                    row["suv"] = .object(["nan_voxels": .int(m.nanVoxels), "max": .number(empty ? nil : m.max),
-                                          "mean": .number(empty ? nil : m.mean), "peak": .number(empty ? nil : m.peak),
-                                          "std": .number(empty ? nil : m.std)])
-                    if muscleMean != nil { row["t_m"] = .number(empty ? nil : m.tM) }
-                    if bloodMean != nil {
-                        row["t_bp"] = .number(empty ? nil : m.tBP)
-                        row["hypoxic"] = m.hypoxic.map(JSONValue.bool) ?? .null
-                        row["hypoxic_volume_ml"] = .number(m.hypoxicVolumeML)
-                        row["hypoxic_fraction"] = .number(m.hypoxicFraction)
-                    }
-                }
-                return row
-            }
-
-            let parameters: JSONObject = [
-                "dx": .array(dx.entries.map { .number($0.value) }),
-                "vx_gy": .array(vx.entries.map { .number($0.value) }),
-                "dvh_bin_gy": .number(dvhBin.base),
-                "hypoxia_cutoff": .number(hypoxiaCutoff),
-                "hypoxic_volume_cutoff": .number(hypoxicVolumeCutoff),
-                "hypoxia_statistic": .string(hypoxiaStatistic.rawValue),
-                "eud_alpha_per_gy": .number(eudAlpha),
-                "bed_alpha_beta_gy": .number(bedAlphaBeta.base),
-                "bed_repair_half_time_h": .number(bedRepairHalfTime.base / 3600),
-                "half_life_h": .number(halfLife.base / 3600),
-                "suvpeak_radius_mm": .number(suvpeakRadius.base * 1000),
-                "activity_gbq": .number(activity.map { $0.base / 1e9 }),
-                "dose_mean_weighting": .string(densityMap == nil ? "voxel" : "mass"),
-            ]
-            var body: JSONObject = ["lesions": .array(rows.map { .object($0) }), "references": .object(references),
-                                    "parameters": .object(parameters)]
+            input.muscle = try suvSide?.region(label: muscleLabel, mask: muscleMask, key: "muscle_mask", name: "muscle", resample: resampleLabels)
+            input.bloodPool = try suvSide?.region(label: bloodPoolLabel, mask: bloodPoolMask, key: "blood_pool_mask", name: "blood-pool",
+                                                  resample: resampleLabels)
+            input.normalLiver = try doseSide?.region(label: normalLiverLabel, mask: normalLiverMask, key: "normal_liver_mask",
+                                                     name: "normal-liver", resample: resampleLabels)
+            input.dose = doseSide?.map
+            input.suv = suvSide?.map
+            if let densityMap, let doseSide { input.densities = try Inputs.densityMap(densityMap, onto: doseSide.grid, gridOf: doseSide.path) }
+            input.names = try names.map(LesionTable.readNames) ?? [:]
+            input.patientID = patientId
+            input.dvh = dvh != nil
+            input.parameters.dx = dx.entries
+            input.parameters.vxGy = vx.entries
+            input.parameters.dvhBinGy = dvhBin.base
+            input.parameters.dose.eudAlphaPerGy = eudAlpha
+            input.parameters.dose.bedAlphaBetaGy = bedAlphaBeta.base
+            input.parameters.dose.bedRepairHalfTimeH = bedRepairHalfTime.base / 3600
+            input.parameters.dose.sourceHalfLifeH = halfLife.base / 3600
+            input.parameters.uptake.hypoxiaCutoff = hypoxiaCutoff
+            input.parameters.uptake.hypoxicVolumeCutoff = hypoxicVolumeCutoff
+            input.parameters.uptake.statistic = hypoxiaStatistic
+            input.parameters.uptake.peakRadiusMM = suvpeakRadius.base * 1000
+            input.parameters.activityGBq = activity.map { $0.base / 1e9 }
             if resampleLabels {
                 func entry(_ o: JSONObject?) -> JSONValue { (o?.entries.isEmpty ?? true) ? .null : .object(o!) }
                 if suvLabels != nil {
-                    body["resampling"] = .object(["dose": entry(doseSide?.resampling), "suv": entry(suvSide?.resampling)])
+                    input.resampling = .object(["dose": entry(doseSide?.resampling), "suv": entry(suvSide?.resampling)])
                 } else {
                     var merged = (doseSide ?? suvSide)!.resampling
                     if doseSide != nil, let extra = suvSide?.resampling { for (key, value) in extra.entries { merged[key] = value } }
-                    body["resampling"] = entry(merged)
+                    input.resampling = entry(merged)
                 }
             }
-            body["warnings"] = try RunWarnings.report()
 
-            if let csv { try outputs.stage(text: CSV.table(rows), to: csv) }
-            if let dvh {
-                var text = "label,dose_gy,volume_pct\n"
-                for (label, level, pct) in dvhRows.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
-                    text += "\(label),\(JSONValue.number(level).serialized()),\(JSONValue.number(pct).serialized())\n"
-                }
-                // The normal liver's curve, when its region is known, after the lesions.
-                for row in normalLiverDVH {
-                    text += "normal_liver,\(JSONValue.number(row.doseGy).serialized()),\(JSONValue.number(row.volumePct).serialized())\n"
-                }
-                try outputs.stage(text: text, to: dvh)
-            }
-            try outputs.finish(with: JSONObject.document(schema: "voxdose.lesions/1", body).serialized(), to: out)
+            let (table, warnings) = try LesionTable.make(input)
+            for warning in warnings { RunWarnings.add(warning) }
+            let document = table.document(warnings: try RunWarnings.report())
+            if let csv { try outputs.stage(text: table.csv, to: csv) }
+            if let dvh { try outputs.stage(text: table.dvhCSV, to: dvh) }
+            try outputs.finish(with: document.serialized(), to: out)
         }
-    }
-
-    /// The `dose` block of one lesion.
-    private func doseBlock(_ m: LesionDoseMetrics, massWeightedMean: Double?) -> JSONObject {
-        var d = JSONObject(), v = JSONObject()
-        for (entry, value) in zip(dx.entries, m.dGy) { d[entry.key] = .number(value) }
-        for (entry, value) in zip(vx.entries, m.vPct) { v[entry.key] = .number(value) }
-        let empty = m.voxels == 0
-        return ["nan_voxels": .int(m.nanVoxels), "mean_gy": .number(massWeightedMean ?? m.meanGy), "std_gy": .number(m.stdGy),
-                "min_gy": empty ? .null : .float(Float(m.minGy)), "max_gy": empty ? .null : .float(Float(m.maxGy)),
-                "median_gy": .number(m.medianGy), "d": .object(d), "v_pct": .object(v),
-                "eud_gy": .number(m.eudGy ?? nil), "bed_gy": .number(m.bedGy)]
-    }
-
-    /// A `reference_overlap` warning when a reference mask's voxels carry lesion labels.
-    static func warnOfOverlap(_ mask: ArraySlice<Int>, name: String, labels: LabelImage, excluded: Set<Int32>) {
-        var shared = 0
-        var lesions = Set<Int32>()
-        labels.codes.withUnsafeBufferPointer { codes in
-            for i in mask {
-                let code = codes[i]
-                if code != 0 && !excluded.contains(code) {
-                    shared += 1
-                    lesions.insert(code)
-                }
-            }
-        }
-        RunWarnings.add(Plausibility.referenceOverlap(reference: name, referenceVoxels: mask.count,
-                                                      lesions: lesions.sorted().map(labels.label(ofCode:)), sharedVoxels: shared))
-    }
-
-    /// Most DVH rows one run writes (about 40 bytes each): a bin far finer than the doses
-    /// would otherwise fill the disk.
-    static let maximumDVHRows = 10_000_000
-
-    /// DVH rows (label, dose level, % of finite voxels at or above it) of every lesion.
-    static func dvhRows(_ partition: LabelPartition, metrics: [Int32: LesionDoseMetrics],
-                        binGy: Double) throws -> [(Int32, Double, Double)] {
-        let rows = metrics.values.reduce(0.0) { $0 + ($1.voxels > 0 ? max($1.maxGy, 0) / binGy + 2 : 0) }
-        guard rows <= Double(maximumDVHRows) else {
-            throw CommandFailure("--dvh-bin \(String(format: "%g", binGy)) Gy would give about \(String(format: "%.3g", rows)) DVH rows for doses up to "
-                + "\(metrics.values.map(\.maxGy).max() ?? 0) Gy (at most \(maximumDVHRows)); choose a larger --dvh-bin")
-        }
-        var result: [(Int32, Double, Double)] = []
-        partition.values.withUnsafeBufferPointer { all in
-            for (r, label) in partition.labels.enumerated() {
-                guard let label, metrics[label] != nil else { continue }
-                let region = UnsafeBufferPointer(rebasing: all[partition.regionRange(r)])
-                for row in DoseVolumeMetrics.cumulativeDVH(region, binGy: binGy) { result.append((label, row.doseGy, row.volumePct)) }
-            }
-        }
-        return result
-    }
-
-    /// The DVH rows of a reference region (the normal liver): its finite doses, bounded like the lesions'.
-    static func dvhRows(of region: ArraySlice<Int>, in doses: [Float], binGy: Double) throws -> [(doseGy: Double, volumePct: Double)] {
-        let finite = region.map { doses[$0] }.filter(\.isFinite)
-        guard let maximum = finite.max() else { return [] }
-        guard max(Double(maximum), 0) / binGy + 2 <= Double(maximumDVHRows) else {
-            throw CommandFailure("--dvh-bin \(String(format: "%g", binGy)) Gy would give more than \(maximumDVHRows) DVH rows for the normal liver "
-                + "(doses up to \(maximum) Gy); choose a larger --dvh-bin")
-        }
-        return finite.withUnsafeBufferPointer { DoseVolumeMetrics.cumulativeDVH($0, binGy: binGy) }
-    }
-
-    /// label<TAB>name rows; an optional header `label<TAB>name`.
-    static func readNames(_ path: String) throws -> [Int64: String] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw CommandFailure("\(path): cannot read the names file")
-        }
-        var names: [Int64: String] = [:]
-        for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
-            let fields = line.split(separator: "\t", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            if number == 0 && fields.first?.lowercased() == "label" { continue }
-            guard fields.count == 2, let label = Int64(fields[0]) else {
-                throw CommandFailure("\(path): line \(number + 1) is not label<TAB>name")
-            }
-            names[label] = fields[1]
-        }
-        return names
     }
 }

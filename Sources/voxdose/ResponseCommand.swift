@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PatientStages
 import PETQuant
 import Reporting
 import VoxelIO
@@ -108,7 +109,7 @@ struct Response: ParsableCommand {
         }
 
         common.progress("SULpeak of the \(name) lesions")
-        try Inputs.checkSphere(radiusMM: radiusMM, on: grid, image: mapPath)
+        try LesionTable.checkSUVpeakSphere(radiusMM: radiusMM, on: grid, image: mapPath)
         var settings = LesionUptake.Settings()
         settings.peakRadiusMM = radiusMM
         let excluded = Set(([liverLabel, bloodPoolLabel] + notLesionLabels.labels.map(Optional.some))
