@@ -5,6 +5,17 @@ import Reporting
 import VOIStatistics
 import VoxelKernels
 
+/// A reference region's voxels on the grid of the map it serves, with the file that defined it
+/// (a mask, or the label image), named in messages.
+public struct ReferenceRegion: Sendable {
+    public var voxels: ArraySlice<Int>
+    public var source: String
+    public init(voxels: ArraySlice<Int>, source: String) {
+        self.voxels = voxels
+        self.source = source
+    }
+}
+
 extension LesionTable {
     /// A map with its label image on the map's grid (read, and resampled if need be, by the caller).
     public struct LabelledMap: Sendable {
@@ -26,17 +37,6 @@ extension LesionTable {
 
         /// The codes of the lesions: every label present but the reference labels.
         public var lesionCodes: [Int32] { regions.labels.filter { !excluded.contains($0) } }
-    }
-
-    /// A reference region's voxels on the grid of the map it serves, with the file that defined
-    /// it (a mask, or the label image), named in messages.
-    public struct ReferenceRegion: Sendable {
-        public var voxels: ArraySlice<Int>
-        public var source: String
-        public init(voxels: ArraySlice<Int>, source: String) {
-            self.voxels = voxels
-            self.source = source
-        }
     }
 
     /// Everything the table is computed from.

@@ -1,18 +1,11 @@
 import Dosimetry
 import Foundation
+import PatientStages
 import VoxelIO
 
-/// The decay correction of `voxdose dose`: the factor that brings the image values back to
-/// implantation time t0, 2^((t_ref − t0) / T½), resolved from options and sidecar keys by the
-/// rules of CONTRACT.md (`voxdose dose`, "Decay").
-struct DecayTiming {
-    var factor: Double
-    /// How it was decided, for the summary.
-    var basis: String
-    var implantTime: String?
-    var referenceTime: String?
-    var elapsedHours: Double?
-
+/// The decay correction of `voxdose dose` (``DecayTiming``) resolved from options and sidecar
+/// keys by the rules of CONTRACT.md (`voxdose dose`, "Decay").
+extension DecayTiming {
     struct Options {
         var implantTime: WrittenDateTime?
         var referenceTime: WrittenDateTime?

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dosimetry
 import Foundation
+import PatientStages
 import Plausibility
 import Reporting
 import VOIStatistics
@@ -131,36 +132,6 @@ struct Dose: ParsableCommand {
         }
     }
 
-    /// What the image shows: a 90Y PET (the default without a sidecar saying otherwise), or an
-    /// image of another nuclide (`TracerRadionuclide`, else `RadionuclideHalfLife` matched to a
-    /// known nuclide within 0.1 %) or in counts (`Units`), which make the map predictive.
-    struct ImageSource {
-        /// The imaged nuclide: Y90 for a 90Y PET; for a predictive map the one the sidecar
-        /// names, or nil when it names none (counts alone).
-        var nuclide: Radionuclide?
-        var predictive: Bool
-        /// Why the map is predictive, for the refusal without calibration.
-        var reason: String
-
-        /// - Parameter unitsGiven: `--units` overrides the sidecar's `Units` (counts included).
-        init(_ sidecar: PETSidecar?, unitsGiven: Bool) throws {
-            var named: Radionuclide?
-            if let tracer = sidecar?.string("TracerRadionuclide") {
-                guard let known = Radionuclide.named(tracer) else {
-                    throw CommandFailure("\(sidecar!.path): TracerRadionuclide \"\(tracer)\" is not a radionuclide VoxDose knows")
-                }
-                named = known
-            } else if let seconds = try sidecar?.number("RadionuclideHalfLife") {
-                named = Radionuclide.matching(halfLifeSeconds: seconds)  // one that matches none names none
-            }
-            let units = unitsGiven ? nil : sidecar?.string("Units")
-            let counts = units.map { Quantity.parse("1 " + $0, as: .concentration) == nil } ?? false
-            predictive = (named != nil && named != .y90) || counts
-            nuclide = predictive ? named : .y90
-            if let named, named != .y90 { reason = "a \(named.symbol) image" } else { reason = "in \(units ?? "counts")" }
-        }
-    }
-
     func run() throws {
         try runReportingFailures(common) {
             let outputs = try OutputFiles([out, summary], inputs: [pet, sidecarFile, densityMap, calibrationMask, labels])
@@ -173,7 +144,8 @@ struct Dose: ParsableCommand {
 
             // The imaged nuclide: a 90Y PET, or an image of another tracer (99mTc-MAA SPECT) or in
             // counts, which only calibration turns into the 90Y dose predicted for an activity.
-            let source = try ImageSource(meta, unitsGiven: units != nil)
+            var request = DoseStage.Request(source: try DoseImageSource(meta, unitsGiven: units != nil))
+            let source = request.source
             if source.predictive {
                 guard calibrated, lungShunt != nil else {
                     throw CommandFailure("\(pet): the image is \(source.reason) (\(meta!.path)), not a 90Y PET in Bq/mL: a predictive 90Y dose "
@@ -186,10 +158,8 @@ struct Dose: ParsableCommand {
                 ?? Radionuclide.y90.halfLifeSeconds
 
             // Calibration or decay correction.
-            var calibrationFactor: Double?
-            var decay = DecayTiming(factor: 1, basis: "patient-relative calibration")
-            var scale: Double
             let regionImage = try labels.map { try Inputs.labels($0, onto: grid, gridOf: pet, resample: resampleLabels).image }
+            var scale: Double
             if let administered = calibrateActivity?.base {
                 if implantTime != nil || referenceTime != nil || decayHours != nil || noDecayCorrection {
                     warnings.append("decay options are ignored with --calibrate-activity: calibration scales the image to implantation time directly")
@@ -219,99 +189,53 @@ struct Dose: ParsableCommand {
                         throw CommandFailure("\(pet): the net activity to calibrate to is \(a / 1e9) GBq; it must be positive")
                     }
                 }
-                calibrationFactor = scale / unitFactor
+                request.calibrationFactor = scale / unitFactor
             } else {
-                decay = try DecayTiming.resolve(
+                request.decay = try DecayTiming.resolve(
                     .init(implantTime: implantTime?.value, referenceTime: referenceTime?.value,
                           decaySeconds: decayHours?.base, noDecayCorrection: noDecayCorrection),
                     sidecar: meta, halfLifeSeconds: halfLifeSeconds, image: pet, warnings: &warnings)
-                scale = unitFactor * decay.factor
+                scale = unitFactor * request.decay.factor
             }
-
-            let regionLabels = regionImage?.codes
 
             // Density.
-            var settings = DoseMap.Settings()
-            settings.method = method
-            settings.doseFactorJPerGBq = doseFactor?.base ?? Y90.doseFactorJPerGBq
-            settings.halfLifeSeconds = halfLifeSeconds
-            settings.concentrationScale = scale
-            let uniformDensity = density?.base ?? Y90.liverDensityGPerML
+            request.settings.method = method
+            request.settings.doseFactorJPerGBq = doseFactor?.base ?? Y90.doseFactorJPerGBq
+            request.settings.halfLifeSeconds = halfLifeSeconds
+            request.settings.concentrationScale = scale
+            request.uniformDensityGPerML = density?.base ?? Y90.liverDensityGPerML
             if let densityMap {
-                settings.density = .map(try Inputs.densityMap(densityMap, onto: grid, gridOf: pet))
+                request.settings.density = .map(try Inputs.densityMap(densityMap, onto: grid, gridOf: pet))
+                request.densityIsMap = true
             } else if let labelDensity, let regionImage {
                 let byCode = labelDensity.values.compactMap { label, rho in regionImage.code(ofLabel: Int64(label)).map { ($0, rho) } }
-                settings.density = .perLabel(regionImage.codes, densities: Dictionary(uniqueKeysWithValues: byCode), otherwise: uniformDensity)
+                request.settings.density = .perLabel(regionImage.codes, densities: Dictionary(uniqueKeysWithValues: byCode),
+                                                     otherwise: request.uniformDensityGPerML)
+                request.densityByLabel = labelDensity.values
             } else {
-                settings.density = .uniform(uniformDensity)
+                request.settings.density = .uniform(request.uniformDensityGPerML)
             }
+            request.sidecar = sidecarFile
+            request.unitsToBqPerML = unitFactor
+            request.regions = regionImage
 
             if method == .dvk, !VoxelSValueKernel.y90(voxelMM: grid.spacingMM).reachesFullRange {
                 let v = grid.spacingMM
                 throw CommandFailure("\(pet): voxels of \(String(format: "%g × %g × %g", v.x, v.y, v.z)) mm are too small for the 90Y kernel "
                     + "(it would need more than \(VoxelSValueKernel.maximumTaps) taps per axis); check the header's spacing, or use --method ldm")
             }
-            let activity = Reductions.finiteSummary(volume.voxels)
-            let voxelCount = volume.voxels.count
             common.progress("computing the \(method.rawValue.uppercased()) dose map")
-            // Hand the map the only reference to the voxels, so LDM can work in place.
-            let concentrations = (consume volume).voxels
-            let result = DoseMap.compute(concentrations: concentrations, geometry: grid, settings: settings)
-            let dose = Reductions.finiteSummary(result.doseGy)
-            let totalActivityGBq = activity.sum * scale * grid.voxelVolumeML * 1e-9
-            if dose.finite < activity.finite || !totalActivityGBq.isFinite {
-                throw overflowRefusal(sidecar: meta?.path)
-            }
-            try checkPlausibility(totalActivityGBq: totalActivityGBq, maxGy: dose.finite > 0 ? Double(dose.max) : nil,
-                                  decaySeconds: decay.elapsedHours.map { $0 * 3600 }, sidecar: meta)
+            // Hand the stage the only reference to the voxels, so LDM can work in place.
+            let (doseGy, result) = DoseStage.run(concentrations: (consume volume).voxels, geometry: grid, request)
+            if result.overflowed { throw overflowRefusal(sidecar: meta?.path) }
+            try checkPlausibility(totalActivityGBq: result.totalActivityGBq, maxGy: result.maxGy.map(Double.init),
+                                  decaySeconds: request.decay.elapsedHours.map { $0 * 3600 }, sidecar: meta)
             common.progress("writing \(out)")
-            try NIfTIWriter.write(result.doseGy, to: out, reference: file.header,
+            try NIfTIWriter.write(doseGy, to: out, reference: file.header,
                                   description: "VoxDose 90Y absorbed dose Gy (\(method.rawValue.uppercased()))", kind: .doseGy,
-                                  maximum: dose.max, in: outputs)
-
-            var body: JSONObject = [
-                "method": .string(method.rawValue),
-                "dose_factor_j_per_gbq": .number(settings.doseFactorJPerGBq),
-                "half_life_h": .number(halfLifeSeconds / 3600),
-                "density_g_per_ml": densityMap == nil && labelDensity == nil ? .number(uniformDensity) : .null,
-                "decay_correction_factor": .number(decay.factor),
-                "calibration_factor": .number(calibrationFactor),
-                "total_activity_gbq": .number(totalActivityGBq),
-                "max_gy": dose.finite > 0 ? .float(dose.max) : .null,
-                "output": .string(OutputFiles.recordedName(out)),
-            ]
-            if let kernel = result.kernel {
-                body["kernel_source"] = .string(kernel.source.rawValue)
-                body["kernel_voxel_mm"] = .array([kernel.voxelMM.x, kernel.voxelMM.y, kernel.voxelMM.z].map { .float(Float($0)) })  // the header's Float32 spacing, as written
-                body["kernel_density_g_per_ml"] = .number(kernel.densityGPerML)
-                body["density_scaling"] = .string(result.densityScaling.rawValue)
-            }
-            if let labelDensity {
-                var byLabel = JSONObject()
-                for (label, rho) in labelDensity.values.sorted(by: { $0.key < $1.key }) { byLabel[String(label)] = .number(rho) }
-                body["density_by_label_g_per_ml"] = .object(byLabel)
-                body["density_elsewhere_g_per_ml"] = .number(uniformDensity)
-            }
-            body["source_nuclide"] = .string(source.nuclide?.symbol)
-            body["predictive"] = .bool(source.predictive)
-            body["sidecar"] = .string(sidecarFile)
-            body["units_to_bq_per_ml"] = .number(unitFactor)
-            body["decay_basis"] = .string(decay.basis)
-            body["implant_time"] = .string(decay.implantTime)
-            body["reference_time"] = .string(decay.referenceTime)
-            body["decay_hours"] = .number(decay.elapsedHours)
-            body["nan_voxels"] = .int(voxelCount - activity.finite)
-            if let regionLabels {
-                let regions = RegionStatisticsCalculator.compute(values: result.doseGy, labels: regionLabels,
-                                                                 voxelVolumeML: grid.voxelVolumeML, percentiles: [])
-                body["regions"] = .array(regions.map { r in
-                    .object(["label": .int(r.label.map { Int(regionImage!.label(ofCode: $0)) }), "voxels": .int(r.voxels), "volume_ml": .number(r.volumeML),
-                             "mean_gy": .number(r.mean), "std_gy": .number(r.std), "min_gy": .number(r.min),
-                             "max_gy": .number(r.max), "median_gy": .number(r.median), "nan_voxels": .int(r.nanVoxels)])
-                })
-            }
-            body["warnings"] = try RunWarnings.report(warnings)
-            try outputs.finish(with: JSONObject.document(schema: "voxdose.dose/1", body).serialized(), to: summary)
+                                  maximum: result.maxGy ?? -.infinity, in: outputs)  // as the finite summary of no value gives it
+            let document = result.document(output: OutputFiles.recordedName(out), warnings: try RunWarnings.report(warnings))
+            try outputs.finish(with: document.serialized(), to: summary)
         }
     }
 }

@@ -108,7 +108,7 @@ struct Lesions: ParsableCommand {
         }
 
         /// A reference region: label K of this side's label image, or a mask resampled onto its grid.
-        mutating func region(label: Int64?, mask: String?, key: String, name: String, resample: Bool) throws -> LesionTable.ReferenceRegion? {
+        mutating func region(label: Int64?, mask: String?, key: String, name: String, resample: Bool) throws -> ReferenceRegion? {
             if let label { return .init(voxels: map.labels.voxels(ofLabel: label, in: map.regions), source: labelsPath) }
             guard let mask else { return nil }
             let m = try Inputs.labels(mask, onto: grid, gridOf: path, resample: resample, asMask: true)

@@ -60,65 +60,37 @@ struct Response: ParsableCommand {
         }
     }
 
-    /// What one time point gives: SULpeak per lesion label and the reference figures.
-    private struct TimePoint {
-        var name: String
-        var labelsPath: String
-        /// Lesion labels present, with SULpeak (nil when no voxel is finite in the map).
-        var peaks: [Int64: Double?] = [:]
-        var liver: (mean: Double, sd: Double)?
-        var bloodPoolMean: Double?
-        var resampling = JSONObject()
-    }
-
+    /// One scan read with its label image and reference regions, and measured.
     private func timePoint(_ name: String, map mapPath: String, labels labelsPath: String, frame: Int?,
-                           liverMask: String?, bloodPoolMask: String?) throws -> TimePoint {
+                           liverMask: String?, bloodPoolMask: String?) throws -> ResponseTable.TimePoint {
         common.progress("reading the \(name) map \(mapPath)")
         let map = try Inputs.read(mapPath, frame: frame, workingSet: 3.5, expecting: .uptake).volume
         let grid = map.geometry
-        var point = TimePoint(name: name, labelsPath: labelsPath)
+        var resampling = JSONObject()
         let labelFile = try Inputs.labels(labelsPath, onto: grid, gridOf: mapPath, resample: resampleLabels)
         let labelImage = labelFile.image
         let regions = LabelRegions(labelImage.codes)
         if labelFile.resampled {
-            for (key, value) in labelFile.labelResampling(after: regions) { point.resampling[key] = value }
+            for (key, value) in labelFile.labelResampling(after: regions) { resampling[key] = value }
         }
 
         /// The reference region at this time point: label K of this label image, or a mask.
-        func region(_ label: Int64?, _ maskPath: String?, key: String) throws -> (voxels: ArraySlice<Int>, source: String)? {
-            if let label {
-                let voxels = labelImage.voxels(ofLabel: label, in: regions)
-                return (voxels, "\(labelsPath) (label \(label))")
-            }
+        func region(_ label: Int64?, _ maskPath: String?, key: String) throws -> ReferenceRegion? {
+            if let label { return ReferenceRegion(voxels: labelImage.voxels(ofLabel: label, in: regions), source: "\(labelsPath) (label \(label))") }
             guard let maskPath else { return nil }
             let m = try Inputs.labels(maskPath, onto: grid, gridOf: mapPath, resample: resampleLabels, asMask: true)
             let mask = LabelRegions(m.image.codes)
-            if m.resampled { point.resampling[key] = m.maskResampling(after: mask) }
-            return (mask.allVoxels, maskPath)
+            if m.resampled { resampling[key] = m.maskResampling(after: mask) }
+            return ReferenceRegion(voxels: mask.allVoxels, source: maskPath)
         }
-        func noFinite(_ reference: String, _ source: String) -> CommandFailure {
-            CommandFailure("\(source): the \(reference) reference region has no finite voxel in the \(name) map \(mapPath)")
-        }
-        if let liver = try region(liverLabel, liverMask, key: "liver_mask") {
-            guard let figures = PercistResponse.regionMeanAndSD(map.voxels, voxels: liver.voxels) else { throw noFinite("liver", liver.source) }
-            point.liver = figures
-        }
-        if let blood = try region(bloodPoolLabel, bloodPoolMask, key: "blood_pool_mask") {
-            guard let mean = LesionUptake.regionMean(map.voxels, voxels: blood.voxels) else { throw noFinite("blood-pool", blood.source) }
-            point.bloodPoolMean = mean
-        }
-
-        common.progress("SULpeak of the \(name) lesions")
-        try LesionTable.checkSUVpeakSphere(radiusMM: radiusMM, on: grid, image: mapPath)
-        var settings = LesionUptake.Settings()
-        settings.peakRadiusMM = radiusMM
+        let liver = try region(liverLabel, liverMask, key: "liver_mask")
+        let bloodPool = try region(bloodPoolLabel, bloodPoolMask, key: "blood_pool_mask")
         let excluded = Set(([liverLabel, bloodPoolLabel] + notLesionLabels.labels.map(Optional.some))
             .compactMap { $0.flatMap(labelImage.code(ofLabel:)) })
-        for m in LesionUptake.metrics(suv: map.voxels, geometry: grid, regions: regions, excluding: excluded,
-                                      references: .init(muscleMean: nil, bloodPoolMean: nil), settings: settings) {
-            point.peaks[labelImage.label(ofCode: m.label)] = m.nanVoxels < m.voxels ? m.peak : nil
-        }
-        return point
+        common.progress("SULpeak of the \(name) lesions")
+        return try ResponseTable.TimePoint.measure(
+            name, map: LesionTable.LabelledMap(volume: map, labels: labelImage, regions: regions, excluded: excluded, source: mapPath),
+            liver: liver, bloodPool: bloodPool, peakRadiusMM: radiusMM, resampling: resampling)
     }
 
     func run() throws {
@@ -129,10 +101,10 @@ struct Response: ParsableCommand {
                                        liverMask: liverMask ?? baselineLiverMask, bloodPoolMask: bloodPoolMask ?? baselineBloodPoolMask)
             let after = try timePoint("follow-up", map: followup, labels: followupLabels, frame: followupFrame ?? frame,
                                       liverMask: liverMask ?? followupLiverMask, bloodPoolMask: bloodPoolMask ?? followupBloodPoolMask)
+            var table = ResponseTable(baseline: before, followup: after, peakRadiusMM: radiusMM)
+            table.frames = (baselineFrame ?? frame, followupFrame ?? frame)
+            table.resampled = resampleLabels
 
-            let references = PercistResponse.References(
-                liverMeanBaseline: before.liver?.mean, liverSDBaseline: before.liver?.sd,
-                liverMeanFollowup: after.liver?.mean, bloodPoolMeanFollowup: after.bloodPoolMean)
             var warnings: [String] = []
             if before.liver == nil {
                 warnings.append("no baseline liver reference (--liver-label, --liver-mask or --baseline-liver-mask): measurable is null")
@@ -143,77 +115,10 @@ struct Response: ParsableCommand {
             if after.bloodPoolMean == nil {
                 warnings.append("no follow-up blood-pool reference (--blood-pool-label, --blood-pool-mask or --followup-blood-pool-mask): CMR is not assigned")
             }
-            let lesionLabels = Set(before.peaks.keys).union(after.peaks.keys).sorted()
-            if lesionLabels.isEmpty { warnings.append("no lesion label in \(baselineLabels) or \(followupLabels)") }
-
-            let rows: [JSONObject] = lesionLabels.map { label in
-                var causes: [String] = []
-                func peak(_ point: TimePoint) -> Double? {
-                    guard let entry = point.peaks[label] else {
-                        causes.append(point.name == "baseline"
-                            ? "absent from the baseline labels: new at follow-up (PERCIST counts a new lesion typical of cancer as progression of the patient, outside this per-lesion rule)"
-                            : "absent from the follow-up labels")
-                        return nil
-                    }
-                    if entry == nil { causes.append("no finite voxel in the \(point.name) map") }
-                    return entry
-                }
-                let b = peak(before), f = peak(after)
-                let a = PercistResponse.assess(baseline: b, followup: f, references: references)
-                let notes = causes + a.notes
-                return [
-                    "label": .int(Int(label)),
-                    "sulpeak_baseline": .number(b),
-                    "sulpeak_followup": .number(f),
-                    "change_pct": .number(a.changePct),
-                    "change_abs": .number(a.changeAbs),
-                    "measurable": a.measurable.map(JSONValue.bool) ?? .null,
-                    "category": .string(a.category?.rawValue),
-                    "response": .string(a.response?.rawValue),
-                    "responder": a.responder.map(JSONValue.bool) ?? .null,
-                    "note": .string(notes.isEmpty ? nil : notes.joined(separator: "; ")),
-                ]
-            }
-
+            if table.rows.isEmpty { warnings.append("no lesion label in \(baselineLabels) or \(followupLabels)") }
             let warningList = try RunWarnings.report(warnings)
-            let text: String
-            switch format {
-            case .csv:
-                text = rows.isEmpty ? Self.csvColumns.joined(separator: ",") + "\n" : CSV.table(rows)
-            case .json:
-                let refs: JSONObject = [
-                    "liver_sul_mean_baseline": .number(before.liver?.mean),
-                    "liver_sul_sd_baseline": .number(before.liver?.sd),
-                    "liver_sul_mean_followup": .number(after.liver?.mean),
-                    "liver_sul_sd_followup": .number(after.liver?.sd),
-                    "blood_pool_sul_mean_baseline": .number(before.bloodPoolMean),
-                    "blood_pool_sul_mean_followup": .number(after.bloodPoolMean),
-                ]
-                let parameters: JSONObject = [
-                    "suvpeak_radius_mm": .number(radiusMM),
-                    "baseline_frame": .int(baselineFrame ?? frame),
-                    "followup_frame": .int(followupFrame ?? frame),
-                    "relative_change_pct": .number(100 * PercistResponse.relativeChange),
-                    "absolute_change_sul": .number(PercistResponse.absoluteChangeSUL),
-                    "measurable_liver_factor": .number(PercistResponse.liverFactor),
-                    "measurable_liver_sd_factor": .number(PercistResponse.liverSDFactor),
-                    "threshold_tolerance": .number(PercistResponse.tolerance),
-                ]
-                var body: JSONObject = ["lesions": .array(rows.map { .object($0) }), "references": .object(refs),
-                                        "parameters": .object(parameters), "warnings": warningList]
-                if resampleLabels {
-                    body["resampling"] = .object([
-                        "baseline": before.resampling.entries.isEmpty ? .null : .object(before.resampling),
-                        "followup": after.resampling.entries.isEmpty ? .null : .object(after.resampling),
-                    ])
-                }
-                text = JSONObject.document(schema: "voxdose.response/1", body).serialized()
-            }
+            let text = format == .csv ? table.csv : table.document(warnings: warningList).serialized()
             try outputs.finish(with: text, to: out)
         }
     }
-
-    /// The CSV header when there is no lesion row to take it from.
-    static let csvColumns = ["label", "sulpeak_baseline", "sulpeak_followup", "change_pct", "change_abs", "measurable",
-                             "category", "response", "responder", "note"]
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dosimetry
 import Foundation
+import PatientStages
 import Plausibility
 import PETQuant
 import Reporting
@@ -8,17 +9,7 @@ import VoxelIO
 import VoxelKernels
 
 extension BodyMetrics.Sex: ExpressibleByArgument {}
-extension StandardizedUptake.Normalization: ExpressibleByArgument {
-    /// The kind written into the map's `intent_name`.
-    var mapKind: MapKind {
-        switch self {
-        case .bw: return .suvBodyWeight
-        case .lbmJames: return .sulJames
-        case .lbmJanmahasatian: return .sulJanmahasatian
-        case .bsa: return .suvBodySurfaceArea
-        }
-    }
-}
+extension StandardizedUptake.Normalization: ExpressibleByArgument {}
 
 /// `voxdose suv PET --out SUV`: an SUV map and the summary `voxdose.suv/1` (CONTRACT.md).
 struct Suv: ParsableCommand {
@@ -115,42 +106,19 @@ struct Suv: ParsableCommand {
                 }
             }
 
-            // One pass over the concentrations: a Float32 product is monotonic, so the largest
-            // magnitude tells whether any voxel would overflow and the maximum gives cal_max.
-            let input = Reductions.finiteSummary(volume.voxels)
-            let scale = unitFactor * factor.suvPerBqPerML, factor32 = Float(scale)
-            guard scale.isFinite, scale > 0, factor32 > 0, input.finite == 0 || (max(abs(input.min), abs(input.max)) * factor32).isFinite else {
+            var request = SUVStage.Request(normalization: normalization, factor: factor, unitsToBqPerML: unitFactor,
+                                           elapsedSeconds: timing.elapsedSeconds, decayBasis: timing.basis, halfLifeSeconds: halfLifeSeconds,
+                                           injectedBq: injectedBq, weightKg: weightKg)
+            (request.injectionTime, request.referenceTime) = (timing.injection, timing.reference)
+            (request.nuclide, request.heightM, request.sex, request.sidecar) = (nuclideName, heightM, patientSex, sidecarFile)
+            guard let (suv, maximum) = SUVStage.run(concentrations: (consume volume).voxels, request) else {
                 throw overflowRefusal(sidecar: sidecarFile)
             }
-            var suv = (consume volume).voxels  // the concentrations, scaled in place
-            ElementwiseMaps.scale(&suv, by: factor32)
             try NIfTIWriter.write(suv, to: out, reference: file.header,
                                   description: "VoxDose SUV (\(normalization.rawValue)) \(factor.unit)", kind: normalization.mapKind,
-                                  maximum: input.finite > 0 ? input.max * factor32 : 0, in: outputs)
-
-            var body: JSONObject = [
-                "normalization": .string(normalization.rawValue),
-                "suv_factor": .number(factor.suvPerBqPerML),  // per Bq/mL (CONTRACT.md), whatever the voxel unit
-                "suv_unit": .string(factor.unit),
-                "activity_decay_factor": .number(factor.activityDecayFactor),
-                "delta_t_s": .number(timing.elapsedSeconds),
-                "half_life_s": .number(halfLifeSeconds),
-                "output": .string(OutputFiles.recordedName(out)),
-            ]
-            body["nuclide"] = .string(nuclideName)
-            body["injected_activity_bq"] = .number(injectedBq)
-            body["weight_kg"] = .number(weightKg)
-            body["height_m"] = .number(heightM)
-            body["sex"] = .string(patientSex?.rawValue)
-            if normalization == .lbmJames || normalization == .lbmJanmahasatian { body["lbm_kg"] = .number(factor.normalizer / 1000) }
-            if normalization == .bsa { body["bsa_m2"] = .number(factor.normalizer / 1e4) }
-            body["units_to_bq_per_ml"] = .number(unitFactor)
-            body["decay_basis"] = .string(timing.basis)
-            body["injection_time"] = .string(timing.injection)
-            body["reference_time"] = .string(timing.reference)
-            body["sidecar"] = .string(sidecarFile)
-            body["warnings"] = try RunWarnings.report()
-            try outputs.finish(with: JSONObject.document(schema: "voxdose.suv/1", body).serialized(), to: summary)
+                                  maximum: maximum, in: outputs)
+            let document = request.document(output: OutputFiles.recordedName(out), warnings: try RunWarnings.report())
+            try outputs.finish(with: document.serialized(), to: summary)
         }
     }
 

@@ -1,4 +1,6 @@
+import Dosimetry
 import Foundation
+import PETQuant
 import PatientStages
 import Planning
 import Reporting
@@ -127,5 +129,47 @@ import VoxelKernels
         #expect(abs(rx.normalLiverDoseGy! - 20 * a * 0.95 / 1.5) < 1e-9)
         if rx.binding == .normalLiver { #expect(abs(a - 40 * 1.5 / (20 * 0.95)) < 1e-9) }
         #expect(zip(rx.lesions, [90.0, 50.0]).allSatisfy { abs($0.0.doseGy! - $0.1 * a * 0.95 / 1.5) < 1e-9 })
+    }
+
+    /// LDM of a uniform 90Y concentration: D = C · K / ρ (K 49.67 J/GBq, ρ 1.05 g/mL), i.e. 1 MBq/mL
+    /// gives 47.305 Gy; the activity is Σ C · V; per-label statistics on the map.
+    @Test func doseStageOfAUniformImage() throws {
+        let (dose, _) = Self.scene()
+        var request = DoseStage.Request(source: try DoseImageSource(nil, unitsGiven: false))
+        request.regions = dose.labels
+        let concentrations = [Float](repeating: 1e6, count: dose.volume.voxels.count)
+        let (map, summary) = DoseStage.run(concentrations: concentrations, geometry: dose.volume.geometry, request)
+        let expected = 1e6 * 49.67e-9 / 1.05e-3
+        #expect(map.allSatisfy { abs(Double($0) - expected) < 1e-4 })
+        #expect(abs(summary.totalActivityGBq - 1e6 * 4000 * 0.01 * 1e-9) < 1e-12 && !summary.overflowed && summary.nanVoxels == 0)
+        let lesion = try #require(summary.regions?.first { $0.label == 5 })
+        #expect(lesion.statistics.voxels == 64 && abs(lesion.statistics.mean - expected) < 1e-4)
+        let json = summary.document(output: "dose.nii.gz", warnings: .array([])).serialized()
+        #expect(json.contains("\"schema\": \"voxdose.dose/1\"") && json.contains("\"source_nuclide\": \"Y90\""))
+    }
+
+    /// PERCIST between two scans uniform around lesion 5 (so its 1 mL SULpeak sphere sees only its
+    /// value): SULpeak 10 → 5 is −50 % (−5 SUL), a partial metabolic response; a lesion only at
+    /// follow-up is not assessed.
+    @Test func responseOfUniformScans() throws {
+        func scan(_ values: [Int32: Float], _ name: String) throws -> ResponseTable.TimePoint {
+            let (dose, _) = Self.scene()
+            let voxels = dose.labels.codes.map { values[$0] ?? values[5]! }
+            var map = dose
+            map.volume = ScalarVolume(geometry: dose.volume.geometry, voxels: voxels)
+            map.excluded = [1, 7, 8]
+            if values[6] == nil { map.regions = LabelRegions(dose.labels.codes.map { $0 == 6 ? 0 : $0 }) }
+            return try ResponseTable.TimePoint.measure(
+                name, map: map, liver: ReferenceRegion(voxels: map.labels.voxels(ofLabel: 1, in: map.regions), source: "labels"),
+                bloodPool: ReferenceRegion(voxels: map.labels.voxels(ofLabel: 8, in: map.regions), source: "labels"), peakRadiusMM: 6.204)
+        }
+        let table = ResponseTable(baseline: try scan([5: 10, 1: 1, 8: 1.5], "baseline"), followup: try scan([5: 5, 6: 3, 1: 1, 8: 1.5], "follow-up"),
+                                  peakRadiusMM: 6.204)
+        #expect(table.rows.map(\.label) == [5, 6])
+        let a = table.rows[0].assessment
+        #expect(table.rows[0].baseline == 10 && a.changePct == -50 && a.changeAbs == -5 && a.category == .pmr && a.responder == true)
+        #expect(table.rows[1].baseline == nil && table.rows[1].assessment.category == nil
+                && table.rows[1].notes.first?.hasPrefix("absent from the baseline labels") == true)
+        #expect(table.csv.hasPrefix(ResponseTable.csvColumns.joined(separator: ",") + "\n5,10.0,5.0,-50.0,-5.0,true,PMR,PR,true,"))
     }
 }
