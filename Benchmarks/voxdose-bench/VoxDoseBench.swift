@@ -39,6 +39,7 @@ struct VoxDoseBench: ParsableCommand {
     func run() throws {
         var stages = JSONObject()
         if let folder = reportCase {
+            FreshMemory.reuseFreedMemory()  // as in `voxdose`, whose case process makes the report
             FrameCache.start { _ in true }
             var pictures = 0
             stages["report"] = time(bytes: 0) {
