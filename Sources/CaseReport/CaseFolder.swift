@@ -136,7 +136,7 @@ public enum CaseFolder {
             }
         }
         if let source = plan["model"]?.object?.string("source") { planNotes.append("Response model: \(source).") }
-        return ReportContent(
+        var content = ReportContent(
             patientID: study.patientID, facts: facts, columns: columns.filter { c in rows.contains { $0.cells.contains { $0.key == c.key } } },
             rows: rows, dvh: dvh, scatter: scatter,
             doseCutoffGy: parameters.number("dose_cutoff_gy") ?? 89, tbpCutoff: parameters.number("hypoxia_cutoff") ?? 1.29,
@@ -148,6 +148,8 @@ public enum CaseFolder {
                 ($0.string("name") ?? "", $0.array("argv").compactMap { if case .string(let s) = $0 { return s } else { return nil } })
             },
             finishedAt: record.string("finished_at") ?? "")
+        content.predicted = !postTreatment
+        return content
     }
 
     // MARK: - Reading

@@ -40,6 +40,8 @@ public struct ReportContent: Sendable {
     public var columns: [(key: String, heading: String)]
     public var rows: [LesionRow]
     public var dvh: [SVGPlot.Series]
+    /// The dose is the 99mTc-MAA SPECT/CT's prediction at the planned activity (no 90Y PET).
+    public var predicted = false
     public var scatter: [SVGPlot.Series]
     public var doseCutoffGy: Double
     public var tbpCutoff: Double
@@ -69,7 +71,7 @@ public enum ReportPage {
         </head>
         <body>
         <header><h1>VoxDose report · patient \(escape(c.patientID))</h1>
-        <p class="sub">90Y radioembolization dosimetry · case finished \(escape(c.finishedAt)) · VoxDose \(escape(c.version))</p></header>
+        <p class="sub">\(c.predicted ? "90Y radioembolization planning: doses predicted from the 99mTc-MAA SPECT/CT at the planned activity" : "90Y radioembolization dosimetry") · case finished \(escape(c.finishedAt)) · VoxDose \(escape(c.version))</p></header>
 
         """
         h += "<section id=\"patient\"><h2>Patient and treatment</h2>\n<dl>\n"
@@ -90,7 +92,7 @@ public enum ReportPage {
             + "hypoxic, group, expected response (95 % interval) and dose needed from the plan.</p>\n</section>\n"
 
         h += "<section id=\"plots\"><h2>Dose-volume histograms and dose × hypoxia</h2>\n<div class=\"plots\">\n"
-        h += "<figure class=\"plot\">" + SVGPlot.dvh(c.dvh) + "<figcaption>Cumulative DVH of every lesion and the normal liver.</figcaption></figure>\n"
+        h += "<figure class=\"plot\">" + SVGPlot.dvh(c.dvh) + "<figcaption>\(c.predicted ? "Predicted cumulative" : "Cumulative") DVH of every lesion and the normal liver.</figcaption></figure>\n"
         h += "<figure class=\"plot\">" + SVGPlot.scatter(c.scatter, doseCutoffGy: c.doseCutoffGy, tbpCutoff: c.tbpCutoff)
             + "<figcaption>Dmean against T/BP with the plan's cut-offs (\(SVGPlot.fmt(c.doseCutoffGy)) Gy, T/BP \(SVGPlot.fmt(c.tbpCutoff))): "
             + "the four ARTE-MISO groups.</figcaption></figure>\n"

@@ -177,10 +177,9 @@ public struct CaseSteps: Sendable {
         line.flag("--resample-labels")
         if let activity { line.set("--activity", activity) }
         line.set("--patient-id", study.patientID)
-        if doseScan == .y90PET {
-            line.output("--dvh", "dvh.csv")
-            line.output("--csv", "lesions.csv")
-        }
+        // The DVH of the case's dose map: the 90Y PET's, else (before the treatment) the MAA's prediction.
+        if doseScan == .y90PET || study.scans[.y90PET] == nil { line.output("--dvh", "dvh.csv") }
+        if doseScan == .y90PET { line.output("--csv", "lesions.csv") }
         line.output("--out", table + ".json")
         line.apply(study.lesionsOptions)
         return line.step(doseScan == .y90PET ? .lesions : .maaLesions)

@@ -262,6 +262,14 @@ import Glibc
         #expect(argv[2].contains("\(fraction)"), "maa_dose takes the shunt step's fraction: \(argv[2])")
         #expect(argv[3].contains("\(1.65 * (1 - fraction))GBq"), "maa_lesions: --activity A(1 − F): \(argv[3])")
         #expect(argv[4].contains(out.path + "/maa_lesions.json") && argv[4].contains("\(fraction)"))
+        // Before the treatment the case's DVH is the MAA's prediction, and the report says so.
+        #expect((steps[3]["outputs"] as? [String])?.contains("dvh.csv") == true)
+        let page = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        let start = try #require(page.range(of: "<svg id=\"dvh\""))
+        let end = try #require(page.range(of: "</svg>", range: start.upperBound..<page.endIndex))
+        let svg = page[start.lowerBound..<end.upperBound]
+        #expect(svg.components(separatedBy: "<path data-label=").count - 1 == 6, "5 lesions and the normal liver")
+        #expect(page.contains("Predicted cumulative DVH") && page.contains("doses predicted from the 99mTc-MAA SPECT/CT"))
         let plan = try json(out.appendingPathComponent("plan.json"))
         #expect((plan["lesions"] as? [[String: Any]])?.compactMap { $0["group"] as? String }.count == 5)
         // The prescription keeps the normal liver within the resin limit (40 Gy) and the lungs within 30 Gy.
