@@ -215,7 +215,7 @@ public enum LogisticRegression {
     }
 
     /// σ(η) = 1 / (1 + e^−η), evaluated without overflow on either side.
-    static func logistic(_ eta: Double) -> Double {
+    public static func logistic(_ eta: Double) -> Double {
         eta >= 0 ? 1 / (1 + exp(-eta)) : exp(eta) / (1 + exp(eta))
     }
 

@@ -49,6 +49,10 @@ public struct TreatmentPlan: Sendable {
         public var doseNeededGy: Double?
         /// Why a prediction or dose needed is missing.
         public var notes: [String]
+        /// With a model derived from published figures (the default): the extremes of P and of
+        /// the dose needed over its scenarios (`high` of the dose nil when one never reaches it).
+        public var responseRange: (low: Double, high: Double)?
+        public var doseNeededRange: (low: Double, high: Double?)?
     }
 
     /// The activity prescribed from the lesion table.
@@ -84,6 +88,11 @@ public struct TreatmentPlan: Sendable {
     ///   dose, names a target the table does not hold, or the BSA method gives no activity.
     public static func make(_ request: Request) throws -> TreatmentPlan {
         var plan = TreatmentPlan(request: request)
+        if request.table != nil && !request.model.scenarios.isEmpty {
+            plan.warnings.append("default_model: the response model is derived from the ARTE-MISO abstract's group rates (25 patients, 54 lesions), "
+                + "not fitted to lesion data: its expected response and dose needed are uncertain beyond their intervals "
+                + "(expected_response_range, dose_needed_range_gy); fit local data with `voxdose cohort --fit` and give it with --model")
+        }
         if request.defaultModel && request.hypoxiaCutoff != ResponseModel.arteMisoHypoxiaCutoff {
             plan.warnings.append("the default model's hypoxic term was derived at T/BP > 1.29; with --hypoxia-cutoff \(request.hypoxiaCutoff) its predictions are outside what it was derived for")
         }
@@ -177,7 +186,7 @@ public struct TreatmentPlan: Sendable {
         }
         if request.table != nil {
             body["model"] = .object(modelBlock)
-            body["lesions"] = .array(lesions.map { .object(Self.object($0)) })
+            body["lesions"] = .array(lesions.map { .object(object($0)) })
             if let rx = prescription {
                 body["prescription"] = .object([
                     "activity_gbq": .number(rx.activityGBq), "activity_max_gbq": .number(rx.maximumActivityGBq),
@@ -210,9 +219,9 @@ public struct TreatmentPlan: Sendable {
         return JSONObject.document(schema: "voxdose.plan/1", body)
     }
 
-    /// One lesion's row of the plan.
-    static func object(_ p: PlannedLesion) -> JSONObject {
-        [
+    /// One lesion's row of the plan; the range keys only with a model that has scenarios.
+    func object(_ p: PlannedLesion) -> JSONObject {
+        var object: JSONObject = [
             "label": .int(p.lesion.label), "name": .string(p.lesion.name),
             "dose_mean_gy": .number(p.terms[ResponseModel.doseTerm]), "t_bp": .number(p.terms["t_bp"]),
             "hypoxic": p.terms["hypoxic"].map { .bool($0 == 1) } ?? .null,
@@ -222,6 +231,11 @@ public struct TreatmentPlan: Sendable {
             "dose_needed_gy": .number(p.doseNeededGy),
             "response_note": p.notes.isEmpty ? .null : .string(p.notes.joined(separator: "; ")),
         ]
+        if !request.model.scenarios.isEmpty {
+            object["expected_response_range"] = p.responseRange.map { .array([.number($0.low), .number($0.high)]) } ?? .null
+            object["dose_needed_range_gy"] = p.doseNeededRange.map { .array([.number($0.low), .number($0.high)]) } ?? .null
+        }
+        return object
     }
 
     /// The model block: its source, terms, coefficients and covariance.
@@ -271,7 +285,8 @@ extension TreatmentPlan.Request {
         case .failure(.noDoseTerm): notes.append("the model has no \(ResponseModel.doseTerm) term: no dose can be solved for")
         case .failure(.unreachable): notes.append("no dose reaches a response probability of \(targetResponse) for this lesion under the model")
         }
-        return .init(lesion: lesion, terms: terms, group: group, prediction: model.predict(terms), doseNeededGy: needed, notes: notes)
+        return .init(lesion: lesion, terms: terms, group: group, prediction: model.predict(terms), doseNeededGy: needed, notes: notes,
+                     responseRange: model.responseRange(terms), doseNeededRange: model.doseNeededRange(target: targetResponse, terms: terms))
     }
 }
 

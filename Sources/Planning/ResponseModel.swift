@@ -13,13 +13,48 @@ public struct ResponseModel: Sendable, Equatable {
     /// The term whose value ``doseNeeded(target:terms:)`` solves for.
     public static let doseTerm = "dose_mean_gy"
 
-    public init(_ logistic: LogisticModel) { self.logistic = logistic }
+    /// Another way the figures a built-in model was derived from could have come about (the
+    /// default model's scenarios, Docs/PLANNING.md): the same terms, other coefficients.
+    public struct Scenario: Sendable, Equatable {
+        public var name: String
+        /// In the model's term order.
+        public var coefficients: [Double]
+        public init(name: String, coefficients: [Double]) {
+            self.name = name
+            self.coefficients = coefficients
+        }
+    }
+
+    /// The scenarios of a model derived from published figures; empty for a fitted model, which
+    /// then has no ranges.
+    public let scenarios: [Scenario]
+    /// The models of the scenarios (``scenarios``' coefficients on this model's terms).
+    private let scenarioModels: [LogisticModel]
+    /// The variance inflation of η for lesions clustered in patients, deff ≥ 1: the standard error
+    /// of η is multiplied by √deff. 1 for a fitted model (fitted with `cohort --cluster`, its
+    /// covariance already carries the clustering).
+    public let designEffect: Double
+
+    public init(_ logistic: LogisticModel, scenarios: [Scenario] = [], designEffect: Double = 1) {
+        precondition(designEffect >= 1 && scenarios.allSatisfy { $0.coefficients.count == logistic.termOrder.count })
+        self.logistic = logistic
+        self.scenarios = scenarios
+        self.designEffect = designEffect
+        scenarioModels = scenarios.map {
+            try! LogisticModel(outcome: logistic.outcome, positive: logistic.positive, termOrder: logistic.termOrder,
+                               coefficients: $0.coefficients, covariance: logistic.covariance, n: logistic.n, source: $0.name)
+        }
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.logistic == b.logistic && a.scenarios == b.scenarios && a.designEffect == b.designEffect
+    }
 
     /// Where the model comes from (a file, or the built-in derivation).
     public var source: String { logistic.source }
 
     /// A prediction: P = σ(η) and the 95 % interval σ(η ± 1.959964 · SE(η)), with
-    /// SE(η)² = xᵀ Σ x for the term vector x and the covariance Σ.
+    /// SE(η)² = deff · xᵀ Σ x for the term vector x, the covariance Σ and the design effect.
     public struct Prediction: Sendable, Equatable {
         public var probability: Double
         public var ci95: (low: Double, high: Double)
@@ -33,8 +68,36 @@ public struct ResponseModel: Sendable, Equatable {
 
     /// The prediction for one lesion's term values; nil when a term is missing.
     public func predict(_ values: [String: Double]) -> Prediction? {
-        guard let p = logistic.probability(for: values), let ci = logistic.probabilityInterval95(for: values) else { return nil }
-        return Prediction(probability: p, ci95: (ci.lower, ci.upper))
+        guard let eta = logistic.linearPredictor(for: values), let se = logistic.linearPredictorStandardError(for: values) else { return nil }
+        let wide = NormalDistribution.z95 * se * designEffect.squareRoot()
+        return Prediction(probability: LogisticRegression.logistic(eta),
+                          ci95: (LogisticRegression.logistic(eta - wide), LogisticRegression.logistic(eta + wide)))
+    }
+
+    /// The lowest and highest P over this model and its scenarios; nil without scenarios or when a
+    /// term is missing.
+    public func responseRange(_ values: [String: Double]) -> (low: Double, high: Double)? {
+        guard !scenarios.isEmpty else { return nil }
+        let all = ([logistic] + scenarioModels).map { $0.probability(for: values) }
+        guard let first = all.first, first != nil, !all.contains(where: { $0 == nil }) else { return nil }
+        let values = all.map { $0! }
+        return (values.min()!, values.max()!)
+    }
+
+    /// The smallest and largest dose needed over this model and its scenarios; `high` nil when a
+    /// scenario never reaches the target. Nil without scenarios or when no dose can be solved for.
+    public func doseNeededRange(target: Double, terms values: [String: Double]) -> (low: Double, high: Double?)? {
+        guard !scenarios.isEmpty else { return nil }
+        var doses: [Double] = [], unreachable = false
+        for model in [self] + scenarioModels.map({ ResponseModel($0) }) {
+            switch model.doseNeeded(target: target, terms: values) {
+            case .success(let d): doses.append(d)
+            case .failure(.unreachable): unreachable = true
+            case .failure: return nil
+            }
+        }
+        guard let low = doses.min() else { return nil }
+        return (low, unreachable ? nil : doses.max())
     }
 
     /// Why no dose needed can be given.

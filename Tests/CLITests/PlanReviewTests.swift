@@ -34,7 +34,7 @@ import Testing
         let r = voxdose(["plan", path])
         let lesion = try #require((r.json["lesions"] as? [[String: Any]])?.first)
         #expect((lesion["response_note"] as? String)?.contains("t_bp") == true, "\(lesion)")
-        #expect((r.json["warnings"] as? [String])?.isEmpty == true)
+        #expect((r.json["warnings"] as? [String])?.map { $0.prefix(14) } == ["default_model:"])
         let other = voxdose(["plan", path, "--hypoxia-cutoff", "1.4"])
         #expect((other.json["warnings"] as? [String])?.contains { $0.contains("1.29") } == true)
     }
@@ -51,5 +51,29 @@ import Testing
         let r = voxdose(["plan", "--bsa", "--weight", "3kg", "--height", "50cm", "--tumour-volume", "0", "--liver-volume", "100",
                          "--lung-shunt", "0.05"])
         #expect(r.status == 1 && r.stderr.hasPrefix("error: "), "\(r.stderr)")
+    }
+
+    /// The default model prints each lesion's ranges over its scenarios and a `default_model:`
+    /// warning; a fitted model neither (CONTRACT.md, "The default response model's uncertainty").
+    @Test func defaultModelPrintsRangesAndWarnsFittedModelDoesNot() throws {
+        let path = try table(#"{"label": 3, "dose": {"mean_gy": 95}, "t_bp": 1.8}, {"label": 4, "dose": {"mean_gy": 60}}"#)
+        let r = voxdose(["plan", path])
+        let lesions = try #require(r.json["lesions"] as? [[String: Any]])
+        let response = try #require(lesions[0]["expected_response_range"] as? [Double])
+        let needed = try #require(lesions[0]["dose_needed_range_gy"] as? [Double])
+        let p = try #require(lesions[0]["expected_response"] as? Double), d = try #require(lesions[0]["dose_needed_gy"] as? Double)
+        #expect(response.count == 2 && response[0] <= p && p <= response[1] && response[1] - response[0] > 0.05, "\(response)")
+        #expect(needed.count == 2 && needed[0] <= d && d <= needed[1], "\(needed)")
+        // A lesion the model cannot predict (no T/BP) gets the keys as null.
+        #expect(lesions[1]["expected_response_range"] is NSNull && lesions[1]["dose_needed_range_gy"] is NSNull)
+        #expect((r.json["warnings"] as? [String])?.first?.hasPrefix("default_model: ") == true)
+
+        let model = temporaryFolder().appendingPathComponent("model.json")
+        try #"{"schema": "voxdose.model/1", "outcome": "responder", "positive": 1, "term_order": ["intercept", "dose_mean_gy"], "terms": {"intercept": -2, "dose_mean_gy": 0.03}, "covariance": [[0.5, -0.004], [-0.004, 0.0001]], "n": 40, "source": "local.csv"}"#
+            .write(to: model, atomically: false, encoding: .utf8)
+        let fitted = voxdose(["plan", path, "--model", model.path])
+        let row = try #require((fitted.json["lesions"] as? [[String: Any]])?.first)
+        #expect(fitted.status == 0 && row["expected_response_range"] == nil && row["dose_needed_range_gy"] == nil, "\(row)")
+        #expect((fitted.json["warnings"] as? [String]) == [], "\(fitted.stderr)")
     }
 }

@@ -151,3 +151,66 @@ private func makeModel(_ terms: [String], _ coefficients: [Double], _ covariance
         #expect(free.maximum == nil && free.prescribe(targetActivitiesGBq: [7])! == (7, .target))
     }
 }
+
+/// The default model's uncertainty beyond its covariance (Docs/PLANNING.md, "Scenarios"): the
+/// ranges over the scenarios against the ones Scripts/derive_artemiso_model.py computes on its
+/// own (Fixtures/planning/artemiso_scenarios.json), and the design effect on the interval.
+@Suite struct ArteMisoScenarios {
+    struct Reference: Decodable {
+        struct Scenario: Decodable { var name: String; var coefficients: [Double] }
+        struct Lesion: Decodable {
+            var dose_mean_gy: Double
+            var hypoxic: Double
+            var expected_response_range: [Double]
+            var dose_needed_range_gy: [Double]
+        }
+        var design_effect: Double
+        var intraclass_correlation: Double
+        var scenarios: [Scenario]
+        var lesions: [Lesion]
+    }
+
+    static func reference() throws -> Reference {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/planning/artemiso_scenarios.json")
+        return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
+    }
+
+    @Test func rangesEqualTheDerivationScript() throws {
+        let reference = try Self.reference()
+        let model = ResponseModel.arteMiso
+        #expect(model.scenarios.map(\.name) == reference.scenarios.map(\.name))
+        #expect(model.scenarios.map(\.coefficients) == reference.scenarios.map(\.coefficients))
+        for lesion in reference.lesions {
+            let terms = ["dose_mean_gy": lesion.dose_mean_gy, "hypoxic": lesion.hypoxic]
+            let response = try #require(model.responseRange(terms))
+            let needed = try #require(model.doseNeededRange(target: 0.8, terms: terms))
+            #expect(close(response.low, lesion.expected_response_range[0], rel: 1e-12) && close(response.high, lesion.expected_response_range[1], rel: 1e-12))
+            #expect(close(needed.low, lesion.dose_needed_range_gy[0], rel: 1e-12) && close(needed.high, lesion.dose_needed_range_gy[1], rel: 1e-12))
+            // The default model's own prediction and dose needed lie within the ranges.
+            let p = try #require(model.predict(terms)).probability, d = try model.doseNeeded(target: 0.8, terms: terms).get()
+            #expect(response.low <= p && p <= response.high && needed.low <= d && d <= needed.high!)
+        }
+    }
+
+    /// deff = 1 + (54/25 − 1)·ρ, ρ = σ_u²/(σ_u² + π²/3) at σ_u = 1.5 (Snijders and Bosker's latent
+    /// ICC), and the interval σ(η ± 1.959964·SE·√deff) by hand from the covariance.
+    @Test func designEffectWidensTheInterval() throws {
+        let rho = 2.25 / (2.25 + Double.pi * Double.pi / 3)
+        let deff = 1 + (54.0 / 25 - 1) * rho
+        #expect(close(rho, try Self.reference().intraclass_correlation, rel: 1e-12))
+        #expect(close(ResponseModel.arteMiso.designEffect, deff, rel: 1e-12) && close(ResponseModel.arteMisoDesignEffect, deff, rel: 1e-12))
+        let m = ResponseModel.arteMiso.logistic
+        let x = [1, 89, 1.0]
+        let eta = zip(m.coefficients, x).reduce(0) { $0 + $1.0 * $1.1 }
+        var variance = 0.0
+        for i in 0..<3 { for j in 0..<3 { variance += x[i] * m.covariance[i][j] * x[j] } }
+        let half = 1.959964 * (variance * deff).squareRoot()
+        let ci = try #require(ResponseModel.arteMiso.predict(["dose_mean_gy": 89, "hypoxic": 1])).ci95
+        #expect(close(ci.low, 1 / (1 + exp(-(eta - half))), rel: 1e-6) && close(ci.high, 1 / (1 + exp(-(eta + half))), rel: 1e-6))
+        // A fitted model has neither scenarios nor a design effect.
+        let fitted = ResponseModel(m)
+        #expect(fitted.responseRange(["dose_mean_gy": 89, "hypoxic": 1]) == nil && fitted.designEffect == 1)
+        #expect(fitted.doseNeededRange(target: 0.8, terms: ["dose_mean_gy": 89, "hypoxic": 1]) == nil)
+    }
+}
