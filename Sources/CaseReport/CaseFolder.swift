@@ -48,6 +48,7 @@ public enum CaseFolder {
         var rows: [ReportContent.LesionRow] = []
         var names: [Int: String] = [:]
         var scatter: [SVGPlot.Series] = []
+        var defaultModelRanges = false
         for lesion in table.array("lesions").compactMap(\.object) {
             let label = Int(lesion.number("label") ?? -1)
             var flat = flatten(lesion)
@@ -61,7 +62,15 @@ public enum CaseFolder {
             if let interval = planRows[label]?["expected_response_ci95"], case .array(let bounds) = interval, bounds.count == 2,
                let lo = bounds[0].finiteNumber, let hi = bounds[1].finiteNumber,
                let index = cells.firstIndex(where: { $0.key == "expected_response" }) {
-                cells[index].text += String(format: " (%.2f–%.2f)", lo, hi)
+                cells[index].text += Self.bracketed(String(format: "%.2f", lo), String(format: "%.2f", hi))
+            }
+            // The default model's spread over the scenarios the abstract allows (no upper end: one never reaches it).
+            if let range = planRows[label]?["dose_needed_range_gy"], case .array(let bounds) = range, bounds.count == 2,
+               let lo = bounds[0].finiteNumber, let index = cells.firstIndex(where: { $0.key == "dose_needed_gy" }) {
+                // Whole grays rounded outwards, so the printed range holds the value beside it.
+                cells[index].text += bounds[1].finiteNumber.map { Self.bracketed(String(format: "%.0f", lo.rounded(.down)), String(format: "%.0f", $0.rounded(.up))) }
+                    ?? "\u{A0}(≥\u{A0}\(String(format: "%.0f", lo.rounded(.down))))"
+                defaultModelRanges = true
             }
             rows.append(ReportContent.LesionRow(label: label, cells: cells))
             if let dose = flat["dose_mean_gy"]?.finiteNumber, let tbp = flat["t_bp"]?.finiteNumber {
@@ -149,8 +158,12 @@ public enum CaseFolder {
             },
             finishedAt: record.string("finished_at") ?? "")
         content.predicted = !postTreatment
+        content.doseNeededRanges = defaultModelRanges
         return content
     }
+
+    /// " (lo–hi)" that a table cell does not break inside (a no-break space, word joiners around the dash).
+    static func bracketed(_ lo: String, _ hi: String) -> String { "\u{A0}(\(lo)\u{2060}–\u{2060}\(hi))" }
 
     // MARK: - Reading
 

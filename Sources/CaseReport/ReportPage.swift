@@ -42,6 +42,8 @@ public struct ReportContent: Sendable {
     public var dvh: [SVGPlot.Series]
     /// The dose is the 99mTc-MAA SPECT/CT's prediction at the planned activity (no 90Y PET).
     public var predicted = false
+    /// The dose needed carries the default model's range over its scenarios.
+    public var doseNeededRanges = false
     public var scatter: [SVGPlot.Series]
     public var doseCutoffGy: Double
     public var tbpCutoff: Double
@@ -89,7 +91,9 @@ public enum ReportPage {
             h += "</tr>\n"
         }
         h += "</tbody>\n</table>\n<p class=\"note\">Dmean, D70 and V100 from the dose map; SUVmax and T/BP from the FMISO map; "
-            + "hypoxic, group, expected response (95 % interval) and dose needed from the plan.</p>\n</section>\n"
+            + "hypoxic, group, expected response (95 % interval) and dose needed from the plan"
+            + (c.doseNeededRanges ? "; the dose needed's range in brackets is its spread over the scenarios the ARTE-MISO abstract allows "
+                + "(the built-in model: fit local data before prescribing from it)" : "") + ".</p>\n</section>\n"
 
         h += "<section id=\"plots\"><h2>Dose-volume histograms and dose × hypoxia</h2>\n<div class=\"plots\">\n"
         h += "<figure class=\"plot\">" + SVGPlot.dvh(c.dvh) + "<figcaption>\(c.predicted ? "Predicted cumulative" : "Cumulative") DVH of every lesion and the normal liver.</figcaption></figure>\n"
