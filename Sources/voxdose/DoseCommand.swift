@@ -4,7 +4,6 @@ import Foundation
 import PatientStages
 import Plausibility
 import Reporting
-import VOIStatistics
 import VoxelIO
 import VoxelKernels
 

@@ -1,12 +1,9 @@
 import ArgumentParser
-import Dosimetry
 import Foundation
-import Plausibility
 import PatientCase
 import PatientStages
 import PETQuant
 import Reporting
-import VOIStatistics
 import VoxelIO
 import VoxelKernels
 

@@ -1,8 +1,6 @@
 import ArgumentParser
-import Dosimetry
 import Foundation
 import PatientStages
-import PETQuant
 import Planning
 import Plausibility
 import Reporting

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import PatientStages
-import PETQuant
 import Reporting
 import VoxelIO
 import VoxelKernels
