@@ -1,6 +1,7 @@
 import CaseReport
 import Foundation
 import Testing
+import TestSupport
 
 /// `voxdose report` (CONTRACT.md Part 2) on the example patient's case: the fixed hooks against
 /// the case's JSON, the plots' geometry, the slices decoded through libpng, and the page in
@@ -14,7 +15,7 @@ import Testing
     }
 
     func json(_ name: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent(name))) as? [String: Any])
+        try #require(try exactJSONObject(Data(contentsOf: out.appendingPathComponent(name))) as? [String: Any])
     }
 
     /// The text between `<tag … id="ID"` and its closing tag (no nesting of the same tag inside).

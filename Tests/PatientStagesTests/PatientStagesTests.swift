@@ -98,12 +98,7 @@ import VoxelKernels
         defer { try? FileManager.default.removeItem(at: file) }
         let fromFile = try PlanTable.read(file.path), fromValue = PlanTable(table)
         #expect(fromFile.lesions.map(\.label) == fromValue.lesions.map(\.label))
-        // Foundation's JSON reader may land a digit string one or two units in the last place away
-        // from the correctly rounded value (a suv_peak, a BED): equal to 1e-15.
-        for (file, value) in zip(fromFile.lesions, fromValue.lesions) {
-            #expect(Set(file.terms.keys) == Set(value.terms.keys))
-            for (key, x) in file.terms { #expect(abs(x - value.terms[key]!) <= 1e-15 * max(1, abs(x)), "\(key)") }
-        }
+        #expect(fromFile.lesions.map(\.terms) == fromValue.lesions.map(\.terms))
         #expect(fromFile.lesions.map(\.texts) == fromValue.lesions.map(\.texts))
         #expect(fromFile.activityGBq == fromValue.activityGBq && fromFile.normalLiverDoseGy == fromValue.normalLiverDoseGy)
     }
