@@ -4,6 +4,7 @@ lesion (size, Dmean, T/BP, the plan's group, expected response, dose needed, PER
 shunt and MAA prediction against the 90Y PET when there are both, the prescription, the
 warnings, and where the files are."""
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -18,16 +19,19 @@ percist = {row["label"]: row["category"] for row in response["lesions"]}
 
 print(f"\npatient {case['patient_id']}: {len(case['steps'])} steps in "
       f"{sum(step['seconds'] for step in case['steps']):.1f} s ({', '.join(step['name'] for step in case['steps'])})")
-print(f"{'lesion':<22}{'mL':>7}{'Dmean Gy':>10}{'T/BP':>7}  {'group':<22}{'response (95 % CI)':>22}{'needs Gy':>10}  PERCIST")
+print(f"{'lesion':<22}{'mL':>7}{'Dmean Gy':>10}{'T/BP':>7}  {'group':<22}{'response (95 % CI)':>22}{'needs Gy (range)':>18}  PERCIST")
 for lesion in plan["lesions"]:
     row = rows[lesion["label"]]
     ci = lesion.get("expected_response_ci95") or [float("nan")] * 2
     expected = lesion.get("expected_response")
     needed = lesion.get("dose_needed_gy")
+    spread = lesion.get("dose_needed_range_gy")  # the default model's range over its scenarios
+    needs = "–" if needed is None else f"{needed:.0f}" + (
+        "" if not spread else f" ({math.floor(spread[0])}–{'?' if spread[1] is None else math.ceil(spread[1])})")
     print(f"{row['label']:>2} {row['name']:<19}{row['volume_ml']:>7.1f}{row['dose']['mean_gy']:>10.1f}"
           f"{row['t_bp'] if row.get('t_bp') is not None else float('nan'):>7.2f}  {lesion['group'] or '–':<22}"
           f"{'–' if expected is None else f'{expected:.2f} ({ci[0]:.2f}–{ci[1]:.2f})':>22}"
-          f"{'–' if needed is None else f'{needed:.0f}':>10}  {percist.get(row['label'], '–')}")
+          f"{needs:>18}  {percist.get(row['label'], '–')}")
 if (folder / "shunt.json").exists():
     print(f"lung shunt from the MAA SPECT/CT: {100 * json.loads((folder / 'shunt.json').read_text())['lung_shunt_fraction']:.1f} %")
 if (folder / "compare.json").exists():
