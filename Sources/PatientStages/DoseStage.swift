@@ -68,6 +68,9 @@ public enum DoseStage {
         public var densityIsMap = false
         /// Densities per label, g/mL, when given that way.
         public var densityByLabel: [Int32: Double]?
+        /// The density map came from a CT: the calibration's source and the PET voxels outside the
+        /// CT (given the uniform density).
+        public var ctDensity: (calibration: String, voxelsOutside: Int)?
         public var decay = DecayTiming(factor: 1, basis: "patient-relative calibration")
         /// Calibration's scale from image units to Bq/mL at t0, when calibrated.
         public var calibrationFactor: Double?
@@ -121,6 +124,10 @@ public enum DoseStage {
                 for (label, rho) in byLabel.sorted(by: { $0.key < $1.key }) { object[String(label)] = .number(rho) }
                 body["density_by_label_g_per_ml"] = .object(object)
                 body["density_elsewhere_g_per_ml"] = .number(r.uniformDensityGPerML)
+            }
+            if let ct = r.ctDensity {
+                body["density_from_ct"] = .object(["calibration": .string(ct.calibration), "voxels_outside_ct": .int(ct.voxelsOutside),
+                                                   "density_outside_ct_g_per_ml": .number(r.uniformDensityGPerML)])
             }
             body["source_nuclide"] = .string(r.source.nuclide?.symbol)
             body["predictive"] = .bool(r.source.predictive)

@@ -43,6 +43,36 @@ public enum Resampling {
     }
 }
 
+extension Resampling {
+    /// A scalar volume on `target` by trilinear interpolation in world coordinates
+    /// (``WorldSampler/trilinear(_:atIndex:)``): NaN where a target voxel centre falls outside the
+    /// source grid or next to a non-finite voxel; nil when the source affine is singular.
+    public static func trilinear(_ values: [Float], from source: GridGeometry, onto target: GridGeometry) -> [Float]? {
+        guard let sampler = WorldSampler(source) else { return nil }
+        let d = target.dimensions
+        // Target index → source index is affine: the source index of (0, 0, 0) and one step per axis.
+        let origin = sampler.index(target.affine.apply(.zero))
+        let steps = [SIMD3<Double>(1, 0, 0), SIMD3(0, 1, 0), SIMD3(0, 0, 1)].map { sampler.index(target.affine.apply($0)) - origin }
+        var out = [Float](repeating: .nan, count: target.voxelCount)
+        values.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { output in
+                let result = UncheckedSendable(output.baseAddress!), source = UncheckedSendable(input)
+                Parallel.forEachChunk(count: d.z, minimumChunk: 1) { _, slices in
+                    for k in slices {
+                        for j in 0..<d.y {
+                            let row = origin + Double(j) * steps[1] + Double(k) * steps[2]
+                            for i in 0..<d.x {
+                                result.value[i + d.x * (j + d.y * k)] = sampler.trilinear(source.value, atIndex: row + Double(i) * steps[0])
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
 /// Values of a volume at world points (mm): what a picture of a slice in any plane needs.
 public struct WorldSampler: Sendable {
     public let geometry: GridGeometry

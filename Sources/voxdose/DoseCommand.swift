@@ -22,6 +22,10 @@ struct Dose: ParsableCommand {
     @Option(help: "Units of the PET voxels (default Bq/mL, or the sidecar's Units).") var units: ConcentrationUnit?
     @Option(help: "Tissue density, g/mL (default 1.05, liver).") var density: QuantityArgument<DensityGPerML>?
     @Option(help: "Density map on the PET grid, g/mL per voxel.", completion: .file()) var densityMap: String?
+    @Option(help: "CT in HU (on the PET grid, or resampled to it trilinearly): the density map, through --ct-calibration.", completion: .file())
+    var ct: String?
+    @Option(help: "HU-to-density calibration of your scanner: lines HU,density (g/mL) (default: Schneider et al. 1996).", completion: .file())
+    var ctCalibration: String?
     @Option(help: ArgumentHelp("Densities per label of --labels, g/mL (e.g. 10=0.30,11=1.06); other voxels get --density.",
                                valueName: "label=density,…"))
     var labelDensity: LabelValues?
@@ -67,6 +71,8 @@ struct Dose: ParsableCommand {
         if let rho = density?.base, !(rho > 0) { throw ValidationError("--density must be positive (g/mL)") }
         if density != nil && densityMap != nil { throw ValidationError("give --density or --density-map, not both") }
         if labelDensity != nil && densityMap != nil { throw ValidationError("give --label-density or --density-map, not both") }
+        if ct != nil && (densityMap != nil || labelDensity != nil) { throw ValidationError("--ct gives the density map: not with --density-map or --label-density") }
+        if ctCalibration != nil && ct == nil { throw ValidationError("--ct-calibration converts the --ct image: give --ct") }
         if labelDensity != nil && labels == nil { throw ValidationError("--label-density applies to the --labels image: give --labels") }
         if let k = doseFactor?.base, !(k > 0) { throw ValidationError("--dose-factor must be positive (J/GBq)") }
         if let t = halfLife?.base, !(t > 0) { throw ValidationError("--half-life must be positive") }
@@ -109,6 +115,39 @@ struct Dose: ParsableCommand {
         return CommandFailure("\(pet): \(problem): check the image values and RadionuclideHalfLife, Units and the times in \(sidecar ?? "the sidecar")")
     }
 
+    /// The density map from `--ct`: the CT's HU on the PET grid (trilinear when its grid differs),
+    /// through the calibration; PET voxels outside the CT get `otherwise`.
+    private func densityFromCT(_ path: String, onto grid: GridGeometry, otherwise: Double) throws -> (rho: [Float], outside: Int, calibration: String) {
+        let calibration: HUDensityCalibration
+        if let ctCalibration {
+            guard let text = try? String(contentsOfFile: ctCalibration, encoding: .utf8) else {
+                throw CommandFailure("\(ctCalibration): cannot read the CT calibration")
+            }
+            do { calibration = try HUDensityCalibration(csv: text, source: ctCalibration) } catch let error as HUDensityCalibration.Failure {
+                throw CommandFailure("\(ctCalibration): \(error.description)")
+            }
+        } else {
+            calibration = .schneider1996
+        }
+        let file = try Inputs.open(path)
+        guard file.header.frameCount == 1 else { throw CommandFailure("\(path): a CT must be 3-D; it holds \(file.header.frameCount) frames") }
+        try Inputs.requireMemory(Double(file.header.voxelsPerFrame * 4 + grid.voxelCount * 8), for: path)
+        let volume = try file.readFrame(0)
+        var hu = volume.voxels
+        if !volume.geometry.isSameGrid(as: grid) {
+            guard let mapped = Resampling.trilinear(volume.voxels, from: volume.geometry, onto: grid) else {
+                throw CommandFailure("\(path): the CT's affine is singular; it cannot be resampled")
+            }
+            hu = mapped
+        }
+        var outside = 0
+        let rho = hu.map { value -> Float in
+            guard value.isFinite else { outside += 1; return Float(otherwise) }
+            return Float(calibration.densityGPerML(hu: Double(value)))
+        }
+        return (rho, outside, calibration.source)
+    }
+
     /// The plausibility rules of a dose map (Docs/SAFETY.md): the image's activity against the
     /// administered activity (uncalibrated runs), the activity and the largest dose against what
     /// a 90Y treatment gives, and the decay interval.
@@ -133,7 +172,7 @@ struct Dose: ParsableCommand {
 
     func run() throws {
         try runReportingFailures(common) {
-            let outputs = try OutputFiles([out, summary], inputs: [pet, sidecarFile, densityMap, calibrationMask, labels])
+            let outputs = try OutputFiles([out, summary], inputs: [pet, sidecarFile, densityMap, calibrationMask, labels, ct, ctCalibration])
             try checkVolumeOutputName(out, option: "--out")  // after the safety checks: /dev/null is exit 1
             var warnings: [String] = []
             common.progress("reading \(pet)")
@@ -206,6 +245,11 @@ struct Dose: ParsableCommand {
             if let densityMap {
                 request.settings.density = .map(try Inputs.densityMap(densityMap, onto: grid, gridOf: pet))
                 request.densityIsMap = true
+            } else if let ct {
+                let (rho, outside, calibration) = try densityFromCT(ct, onto: grid, otherwise: request.uniformDensityGPerML)
+                request.settings.density = .map(rho)
+                request.densityIsMap = true
+                request.ctDensity = (calibration, outside)
             } else if let labelDensity, let regionImage {
                 let byCode = labelDensity.values.compactMap { label, rho in regionImage.code(ofLabel: Int64(label)).map { ($0, rho) } }
                 request.settings.density = .perLabel(regionImage.codes, densities: Dictionary(uniqueKeysWithValues: byCode),
