@@ -39,10 +39,10 @@ def regions(folder: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def dvk(folder: Path, density_map: bool) -> np.ndarray:
+def dvk(folder: Path, density_map: bool, method: str = "dvk") -> np.ndarray:
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "dose.nii"
-        command = [str(VOXDOSE), "dose", str(folder / "pet.nii.gz"), "--out", str(out), "--method", "dvk",
+        command = [str(VOXDOSE), "dose", str(folder / "pet.nii.gz"), "--out", str(out), "--method", method,
                    "--no-decay-correction", "--no-sidecar", "--summary", str(Path(scratch) / "dose.json")]
         command += ["--density-map", str(folder / "density.nii.gz")] if density_map else ["--density", "1.04"]
         subprocess.run(command, check=True, capture_output=True)
@@ -50,6 +50,9 @@ def dvk(folder: Path, density_map: bool) -> np.ndarray:
 
 
 def main() -> None:
+    import sys
+    method = sys.argv[1] if len(sys.argv) > 1 else "dvk"
+    print(f"`--method {method}`, DVK / Monte Carlo:\n")
     print("| case | voxels | density | sphere | first layer | within 10 mm | 10–18 mm |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for folder in sorted(p for p in HERE.iterdir() if (p / "case.json").exists()):
@@ -57,7 +60,7 @@ def main() -> None:
         mc = np.asarray(nib.load(folder / "mc_dose_gy.nii.gz").dataobj)
         masks = regions(folder)
         for density_map in ([False] if record["case"] == "uniform" else [False, True]):
-            dose = dvk(folder, density_map)
+            dose = dvk(folder, density_map, method)
             ratios = [f"{dose[m].mean() / mc[m].mean():.3f}" for m in masks.values()]
             ratios += [""] * (4 - len(ratios))
             print(f"| {record['case']} | {record['voxel_mm']:g} mm | {'map' if density_map else 'uniform 1.04'} | " + " | ".join(ratios) + " |")

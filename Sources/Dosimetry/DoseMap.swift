@@ -7,6 +7,9 @@ public enum DoseMap {
         case ldm
         /// Dose voxel kernel: convolution with 90Y voxel S-values for the image's grid.
         case dvk
+        /// The dose point kernel along rays, density-scaled by the matter each ray crosses
+        /// (``DensityPathKernel``): the electrons' range follows lung and bone.
+        case dvkPath = "dvk-path"
     }
 
     /// Tissue density at the dose point.
@@ -84,6 +87,16 @@ public enum DoseMap {
             var result = convolve(finiteValues, geometry: geometry, settings: s)
             for i in nonFinite { result.doseGy[i] = .nan }
             return result
+        case .dvkPath:
+            let cumulatedMBqSPerMLPerUnit = Float(s.concentrationScale * 1e-6 * Decay.meanLifeSeconds(halfLifeSeconds: s.halfLifeSeconds))
+            let activity = values.map { $0 * cumulatedMBqSPerMLPerUnit }
+            let rho: [Float]
+            switch s.density {
+            case .uniform(let value): rho = [Float](repeating: Float(value), count: activity.count)
+            case .map(let values): rho = values
+            }
+            let dose = DensityPathKernel.dose(cumulatedMBqSPerML: activity, densityGPerML: rho, geometry: geometry)
+            return Result(doseGy: dose, kernel: nil, densityScaling: .voxel)
         }
     }
 
