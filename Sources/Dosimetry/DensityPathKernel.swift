@@ -71,6 +71,8 @@ public enum DensityPathKernel {
                             move[axis] = u[axis] > 0 ? 1 : -1
                         }
                         var r = 0.0, s = 0.0, total = 0.0
+                        // ∫₀^s at the end of the last piece that had activity: the next piece's start when adjacent.
+                        var known: (s: Double, integral: Double) = (0, 0)
                         while true {
                             let n = voxel.x + d.x * (voxel.y + d.y * voxel.z)
                             let axis = next.x < next.y ? (next.x < next.z ? 0 : 2) : (next.y < next.z ? 1 : 2)
@@ -79,7 +81,9 @@ public enum DensityPathKernel {
                             let sEnd = s + scale * (end - r)
                             let c = source.value[n]
                             if c.isFinite && c != 0 {  // per mm³; ds = scale·dr
-                                total += Double(c) / 1000 / scale * (radialIntegral(min(sEnd, reachMM)) - radialIntegral(min(s, reachMM)))
+                                let lower = known.s == s ? known.integral : radialIntegral(min(s, reachMM))
+                                known = (sEnd, radialIntegral(min(sEnd, reachMM)))
+                                total += Double(c) / 1000 / scale * (known.integral - lower)
                             }
                             r = end
                             s = sEnd

@@ -60,4 +60,17 @@ public struct HUDensityCalibration: Sendable, Equatable {
         let t = (value - hu[upper - 1]) / (hu[upper] - hu[upper - 1])
         return densityGPerML[upper - 1] + t * (densityGPerML[upper] - densityGPerML[upper - 1])
     }
+
+    /// Turns CT numbers into densities in place; a non-finite CT number (outside the CT, or next
+    /// to a non-finite value) gets `otherwise`. Returns how many did.
+    public func convert(_ values: inout [Float], otherwise: Double) -> Int {
+        var missing = 0
+        for i in values.indices {
+            if values[i].isFinite { values[i] = Float(densityGPerML(hu: Double(values[i]))) } else {
+                values[i] = Float(otherwise)
+                missing += 1
+            }
+        }
+        return missing
+    }
 }

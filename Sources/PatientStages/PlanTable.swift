@@ -90,8 +90,8 @@ public struct PlanTable: Sendable {
         case .bool(let b): terms[prefix] = b ? 1 : 0
         case .string(let s): texts[prefix] = s
         case .int(let i): terms[prefix] = Double(i)
-        case .number(let d) where d.isFinite: terms[prefix] = Double(JSONValue.number(d).serialized())
-        case .float(let f) where f.isFinite: terms[prefix] = Double(JSONValue.float(f).serialized())
+        case .number(let d) where d.isFinite: terms[prefix] = d  // its shortest text reads back as itself
+        case .float(let f) where f.isFinite: terms[prefix] = Double(f.description)  // the Float32 as written
         default: break
         }
     }

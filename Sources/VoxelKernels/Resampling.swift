@@ -9,67 +9,52 @@ public enum Resampling {
     /// - Complexity: O(target voxels), split over z-slices across cores.
     public static func nearestNeighbourLabels(_ source: [Int32], from sourceGrid: GridGeometry,
                                               onto target: GridGeometry) -> [Int32]? {
+        guard let sampler = WorldSampler(sourceGrid) else { return nil }
+        return source.withUnsafeBufferPointer { src in
+            let input = UncheckedSendable(src)
+            return resampled(from: sourceGrid, onto: target) { p in sampler.nearestIndex(atIndex: p).map { input.value[$0] } ?? 0 }
+        }
+    }
+
+    /// A scalar volume on `target` by trilinear interpolation in world coordinates
+    /// (``WorldSampler/trilinear(_:atIndex:)``): NaN where a target voxel centre falls outside the
+    /// source grid or next to a non-finite voxel; nil when the source affine is singular.
+    public static func trilinear(_ values: [Float], from sourceGrid: GridGeometry, onto target: GridGeometry) -> [Float]? {
+        guard let sampler = WorldSampler(sourceGrid) else { return nil }
+        return values.withUnsafeBufferPointer { src in
+            let input = UncheckedSendable(src)
+            return resampled(from: sourceGrid, onto: target) { p in sampler.trilinear(input.value, atIndex: p) }
+        }
+    }
+
+    /// `value(p)` for every voxel of `target`, p its centre's continuous index in `sourceGrid`
+    /// (A_source⁻¹·A_target·(i, j, k, 1), stepped along rows), z-slices split across cores; nil
+    /// when the source affine is singular.
+    @inline(__always)
+    static func resampled<T>(from sourceGrid: GridGeometry, onto target: GridGeometry,
+                             _ value: (SIMD3<Double>) -> T) -> [T]? {
         guard let toSource = sourceGrid.affine.inverse?.composed(after: target.affine) else { return nil }
-        let d = target.dimensions, s = sourceGrid.dimensions
+        let d = target.dimensions
         let origin = toSource.apply(.zero)
         let stepI = toSource.apply(SIMD3(1, 0, 0)) - origin
         let stepJ = toSource.apply(SIMD3(0, 1, 0)) - origin
         let stepK = toSource.apply(SIMD3(0, 0, 1)) - origin
-        let sliceSize = d.x * d.y
-        return [Int32](unsafeUninitializedCapacity: target.voxelCount) { out, initialized in
-            let output = UncheckedSendable(out)
-            source.withUnsafeBufferPointer { src in
-                let input = UncheckedSendable(src)
+        return withoutActuallyEscaping(value) { value in
+            let sample = UncheckedSendable(value)
+            return [T](unsafeUninitializedCapacity: target.voxelCount) { out, initialized in
+                let output = UncheckedSendable(out.baseAddress!)
                 Parallel.forEachChunk(count: d.z, minimumChunk: 1) { _, slices in
                     for k in slices {
                         for j in 0..<d.y {
                             let rowStart = origin + Double(j) * stepJ + Double(k) * stepK
-                            let base = k * sliceSize + j * d.x
-                            for i in 0..<d.x {
-                                let p = (rowStart + Double(i) * stepI + 0.5).rounded(.down)
-                                var label: Int32 = 0
-                                if p.x >= 0, p.y >= 0, p.z >= 0,
-                                   p.x < Double(s.x), p.y < Double(s.y), p.z < Double(s.z) {
-                                    label = input.value[Int(p.x) + s.x * (Int(p.y) + s.y * Int(p.z))]
-                                }
-                                output.value[base + i] = label
-                            }
+                            let base = (k * d.y + j) * d.x
+                            for i in 0..<d.x { (output.value + base + i).initialize(to: sample.value(rowStart + Double(i) * stepI)) }
                         }
                     }
                 }
-            }
-            initialized = target.voxelCount
-        }
-    }
-}
-
-extension Resampling {
-    /// A scalar volume on `target` by trilinear interpolation in world coordinates
-    /// (``WorldSampler/trilinear(_:atIndex:)``): NaN where a target voxel centre falls outside the
-    /// source grid or next to a non-finite voxel; nil when the source affine is singular.
-    public static func trilinear(_ values: [Float], from source: GridGeometry, onto target: GridGeometry) -> [Float]? {
-        guard let sampler = WorldSampler(source) else { return nil }
-        let d = target.dimensions
-        // Target index → source index is affine: the source index of (0, 0, 0) and one step per axis.
-        let origin = sampler.index(target.affine.apply(.zero))
-        let steps = [SIMD3<Double>(1, 0, 0), SIMD3(0, 1, 0), SIMD3(0, 0, 1)].map { sampler.index(target.affine.apply($0)) - origin }
-        var out = [Float](repeating: .nan, count: target.voxelCount)
-        values.withUnsafeBufferPointer { input in
-            out.withUnsafeMutableBufferPointer { output in
-                let result = UncheckedSendable(output.baseAddress!), source = UncheckedSendable(input)
-                Parallel.forEachChunk(count: d.z, minimumChunk: 1) { _, slices in
-                    for k in slices {
-                        for j in 0..<d.y {
-                            let row = origin + Double(j) * steps[1] + Double(k) * steps[2]
-                            for i in 0..<d.x {
-                                result.value[i + d.x * (j + d.y * k)] = sampler.trilinear(source.value, atIndex: row + Double(i) * steps[0])
-                            }
-                        }
-                    }
-                }
+                initialized = target.voxelCount
             }
         }
-        return out
     }
 }
 

@@ -8,8 +8,9 @@ import VoxelIO
 struct Case: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "One patient, one command: every step a study file allows, into one case folder (voxdose.case/1).",
-        discussion: "Steps: dose (y90_pet), suv_fmiso, suv_fdg_baseline, suv_fdg_followup, lesions, response (both FDG scans), "
-            + "plan. All or nothing: on any error DIR is as it was. The study file's keys: Docs/CASE.md.")
+        discussion: "Steps: dose (y90_pet), suv_fmiso, suv_fdg_baseline, suv_fdg_followup, shunt, maa_dose, maa_lesions (maa_spect), "
+            + "lesions, response (both FDG scans), plan, compare (90Y PET and MAA), report. All or nothing: on any error DIR is as it "
+            + "was. The study file's keys: Docs/CASE.md.")
 
     @Argument(help: "The study file (voxdose.study/1, JSON; paths relative to its folder).", completion: .file()) var study: String
     @Option(help: "The case folder (absent, empty, or replaced with --overwrite).", completion: .directory) var out: String

@@ -133,19 +133,15 @@ struct Dose: ParsableCommand {
         guard file.header.frameCount == 1 else { throw CommandFailure("\(path): a CT must be 3-D; it holds \(file.header.frameCount) frames") }
         try Inputs.requireMemory(Double(file.header.voxelsPerFrame * 4 + grid.voxelCount * 8), for: path)
         let volume = try file.readFrame(0)
-        var hu = volume.voxels
+        var values = volume.voxels
         if !volume.geometry.isSameGrid(as: grid) {
-            guard let mapped = Resampling.trilinear(volume.voxels, from: volume.geometry, onto: grid) else {
+            guard let mapped = Resampling.trilinear(values, from: volume.geometry, onto: grid) else {
                 throw CommandFailure("\(path): the CT's affine is singular; it cannot be resampled")
             }
-            hu = mapped
+            values = mapped
         }
-        var outside = 0
-        let rho = hu.map { value -> Float in
-            guard value.isFinite else { outside += 1; return Float(otherwise) }
-            return Float(calibration.densityGPerML(hu: Double(value)))
-        }
-        return (rho, outside, calibration.source)
+        let outside = calibration.convert(&values, otherwise: otherwise)
+        return (values, outside, calibration.source)
     }
 
     /// The plausibility rules of a dose map (Docs/SAFETY.md): the image's activity against the
