@@ -16,7 +16,7 @@ public struct TreatmentPlan: Sendable {
         public var tableSource = "the lesion table"
         public var model = ResponseModel.arteMiso
         /// The model is the built-in ARTE-MISO one (not a fitted file).
-        public var defaultModel = true
+        public var defaultModel: Bool { model == .arteMiso }
         /// Strict cut-offs: "above" means greater.
         public var doseCutoffGy = 89.0
         public var hypoxiaCutoff = ResponseModel.arteMisoHypoxiaCutoff
@@ -64,10 +64,6 @@ public struct TreatmentPlan: Sendable {
         public var lungDoseGy: Double?
         /// Each lesion's Dmean and expected response at the prescribed activity.
         public var lesions: [(label: Int, doseGy: Double?, expectedResponse: Double?)]
-    }
-
-    public struct BSAResult: Sendable {
-        public var method: BodySurfaceAreaMethod
     }
 
     public var request: Request

@@ -94,10 +94,7 @@ struct Plan: ParsableCommand {
         try runReportingFailures(common) {
             let outputs = try OutputFiles([out], inputs: [lesions, model, lesionData])
             var request = TreatmentPlan.Request()
-            if let model {
-                request.model = try ResponseModel.read(model)
-                request.defaultModel = false
-            }
+            if let model { request.model = try ResponseModel.read(model) }
             request.doseCutoffGy = doseCutoff.base
             request.hypoxiaCutoff = hypoxiaCutoff
             request.targetResponse = targetResponse.base
