@@ -7,8 +7,8 @@ public enum DoseMap {
         case ldm
         /// Dose voxel kernel: convolution with 90Y voxel S-values for the image's grid.
         case dvk
-        /// The dose point kernel along rays, density-scaled by the matter each ray crosses
-        /// (``DensityPathKernel``): the electrons' range follows lung and bone.
+        /// DVK, plus where the matter is not uniform the change the matter along each electron
+        /// path makes (``DensityPathKernel``): the electrons' range follows lung and bone.
         case dvkPath = "dvk-path"
     }
 
@@ -46,6 +46,8 @@ public enum DoseMap {
         /// DVK only: Gy per image unit per S unit, the factor the convolution applied (ρk/ρ
         /// included for a uniform density; a density map divides afterwards, voxel by voxel).
         public var kernelScale: Double? = nil
+        /// `dvk-path` with a density map: the source voxels whose rays were followed.
+        public var pathCorrectedSources: Int? = nil
     }
 
     /// The dose map.
@@ -75,7 +77,7 @@ public enum DoseMap {
                 ElementwiseMaps.scaleDividing(&dose, by: rho, factor: Float(gyPerImageUnitAtUnitDensity))
             }
             return Result(doseGy: dose, kernel: nil, densityScaling: .none)
-        case .dvk:
+        case .dvk, .dvkPath:
             // Non-finite voxels carry no activity into the convolution (else one NaN would spread
             // over the kernel's reach); their own dose is NaN again afterwards.
             guard Reductions.finiteSummary(values).finite < values.count else {
@@ -87,16 +89,6 @@ public enum DoseMap {
             var result = convolve(finiteValues, geometry: geometry, settings: s)
             for i in nonFinite { result.doseGy[i] = .nan }
             return result
-        case .dvkPath:
-            let cumulatedMBqSPerMLPerUnit = Float(s.concentrationScale * 1e-6 * Decay.meanLifeSeconds(halfLifeSeconds: s.halfLifeSeconds))
-            let activity = values.map { $0 * cumulatedMBqSPerMLPerUnit }
-            let rho: [Float]
-            switch s.density {
-            case .uniform(let value): rho = [Float](repeating: Float(value), count: activity.count)
-            case .map(let values): rho = values
-            }
-            let dose = DensityPathKernel.dose(cumulatedMBqSPerML: activity, densityGPerML: rho, geometry: geometry)
-            return Result(doseGy: dose, kernel: nil, densityScaling: .voxel)
         }
     }
 
@@ -114,7 +106,13 @@ public enum DoseMap {
         case .map(let rho):
             var dose = kernel.convolve(values, dimensions: geometry.dimensions, scale: gyPerImageUnit)  // at the kernel's density
             ElementwiseMaps.scaleDividing(&dose, by: rho, factor: Float(kernel.densityGPerML))
-            return Result(doseGy: dose, kernel: kernel, densityScaling: .voxel, kernelScale: gyPerImageUnit)
+            var pathSources: Int? = nil
+            if s.method == .dvkPath {
+                let cumulatedMBqSPerMLPerUnit = Float(s.concentrationScale * 1e-6 * Decay.meanLifeSeconds(halfLifeSeconds: s.halfLifeSeconds))
+                let activity = values.map { $0 * cumulatedMBqSPerMLPerUnit }
+                pathSources = DensityPathKernel.addCorrection(to: &dose, cumulatedMBqSPerML: activity, densityGPerML: rho, geometry: geometry)
+            }
+            return Result(doseGy: dose, kernel: kernel, densityScaling: .voxel, kernelScale: gyPerImageUnit, pathCorrectedSources: pathSources)
         }
     }
 }
