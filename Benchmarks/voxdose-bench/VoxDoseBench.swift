@@ -29,11 +29,13 @@ struct VoxDoseBench: ParsableCommand {
     var sceneStats: String?
     @Option(help: "Time the report of a case folder as `voxdose case` makes it (maps and label images already read, as the case's frame cache keeps them: tables, pictures, page), and stop.")
     var reportCase: String?
+    @Option(help: "Time `dvk` and `dvk-path` with a density map on an N³ liver/lung phantom at 2.4 mm (lung dome over liver, hot lesions under it, noise), and stop.")
+    var lungInterface: Int?
     @Flag(help: "Only time the first read of the .nii in this fresh process (what one command-line run pays), then the page-cache floor.")
     var firstReadOnly = false
 
     func validate() throws {
-        if reportCase == nil && (nii == nil || gz == nil) { throw ValidationError("give --nii and --gz (or --report-case)") }
+        if reportCase == nil && lungInterface == nil && (nii == nil || gz == nil) { throw ValidationError("give --nii and --gz (or --report-case)") }
     }
 
     func run() throws {
@@ -49,6 +51,22 @@ struct VoxDoseBench: ParsableCommand {
             }
             print(JSONObject.document(schema: "voxdose.bench/1", ["pictures": .int(pictures), "threads": .int(Parallel.threadCount),
                                                                    "stages": .object(stages)]).serialized(), terminator: "")
+            return
+        }
+        if let size = lungInterface {
+            let (grid, activity, density) = Self.lungInterfacePhantom(size: size)
+            var settings = DoseMap.Settings()
+            settings.density = .map(density)
+            var corrected = 0
+            for method in [DoseMap.Method.dvk, .dvkPath] {
+                settings.method = method
+                stages[method.rawValue] = time(bytes: activity.count * 4) {
+                    corrected = DoseMap.compute(concentrations: activity, geometry: grid, settings: settings).pathCorrectedSources ?? corrected
+                }
+            }
+            print(JSONObject.document(schema: "voxdose.bench/1", ["voxels": .int(activity.count), "path_corrected_sources": .int(corrected),
+                                                                   "threads": .int(Parallel.threadCount), "stages": .object(stages)]).serialized(),
+                  terminator: "")
             return
         }
         guard let nii, let gz else { return }
@@ -202,6 +220,38 @@ struct VoxDoseBench: ParsableCommand {
             }
         }
         return labels
+    }
+
+    /// An N³ grid of 2.4 mm voxels: liver (1.05 g/mL, 1 MBq/mL) below a lung dome (0.26 g/mL,
+    /// 0.03 MBq/mL) that rises 0.15·N voxels over the middle; five lesions (15 mm radius, 4 MBq/mL)
+    /// just under the dome; every voxel ±10 % of noise (a fixed hash).
+    static func lungInterfacePhantom(size n: Int) -> (GridGeometry, [Float], [Float]) {
+        let spacing = 2.4
+        let grid = GridGeometry(dimensions: SIMD3(n, n, n), spacingMM: SIMD3(repeating: spacing), affine: .scaling(SIMD3(repeating: spacing)))
+        let centre = Double(n) / 2
+        func dome(_ x: Double, _ y: Double) -> Double {
+            let r2 = ((x - centre) * (x - centre) + (y - centre) * (y - centre)) / (centre * centre)
+            return centre + 0.15 * Double(n) * max(0, 1 - r2)
+        }
+        let lesions = (0..<5).map { k -> SIMD3<Double> in
+            let angle = Double(k) * 2 * Double.pi / 5, x = centre + 0.25 * Double(n) * cos(angle), y = centre + 0.25 * Double(n) * sin(angle)
+            return SIMD3(x, y, dome(x, y) - 15 / spacing - 2)
+        }
+        var activity = [Float](repeating: 0, count: n * n * n), density = activity
+        for z in 0..<n {
+            for y in 0..<n {
+                for x in 0..<n {
+                    let i = x + n * (y + n * z)
+                    let noise = Float(Double((UInt64(i) &* 0x9E37_79B9_7F4A_7C15) >> 40) / Double(1 << 24) * 0.2 + 0.9)
+                    let p = SIMD3(Double(x), Double(y), Double(z))
+                    let lung = Double(z) > dome(Double(x), Double(y))
+                    let hot = lesions.contains { (($0 - p) * spacing * (($0 - p) * spacing)).sum() < 225 }
+                    density[i] = lung ? 0.26 : 1.05
+                    activity[i] = (lung ? 0.03e6 : hot ? 4e6 : 1e6) * noise
+                }
+            }
+        }
+        return (grid, activity, density)
     }
 
     /// Median and minimum wall time of `reps` runs after one warm-up; throughput in MB/s of

@@ -13,29 +13,31 @@ import VoxelKernels
 /// kernel's energy is conserved exactly and only its spread follows the matter crossed.
 ///
 /// The convolution already deposits the kernel as if all matter were soft tissue (s = r). For each
-/// source whose neighbourhood is not of one density, N rays of equal solid angle Ω = 4π/N from a
-/// point in its voxel deposit, voxel by voxel, the actual-matter energy minus the soft-tissue
-/// energy (the same pieces, s taken both ways), divided by the voxel's mass:
+/// source near other matter, rays of equal solid angle Ω = 4π/N, each from its own point of the
+/// source voxel, deposit voxel by voxel the actual-matter energy minus the soft-tissue energy (the
+/// same pieces, s taken both ways), divided by the voxel's mass:
 ///
 ///     ΔD_j = Σ_sources ã_i · Ω · (ρ₀ / ρ_j) · Σ_rays [ΔG(actual) − ΔG(tissue)]_j · 10⁻⁶   (Gy)
 ///
 /// with ã_i in MBq·s per mL. In soft tissue the two agree piece by piece and the correction is 0;
 /// summed over the volume it is 0 too (energy conserved: the convolution's near field, integrated
-/// over whole voxels, stays; the rays only move energy). Each source voxel takes one of 64 start
-/// points and turned ray sets (a low-discrepancy sequence), so over a region the rays' sampling
-/// averages over the voxel and all directions.
+/// over whole voxels, stays; the rays only move energy across the change of matter).
 ///
-/// Sources whose neighbourhood (10 mm of soft tissue, all but 5·10⁻⁴ of the kernel's energy) holds
-/// only densities within a factor 1.2 of each other keep the convolution alone: in uniform matter
-/// the dose of a smooth activity is the local one, whatever the range (charged-particle
-/// equilibrium). Rays follow 12 mm of radiological path (all but 2·10⁻⁵ of the energy) and at
-/// most 60 mm of geometric path (below 0.2 g/mL the rest is not followed).
+/// Which matter counts: voxels are light (density below ρ₀/1.2: lung, air) or tissue-like. Only
+/// light matter lengthens the path's range; in denser matter (bone) the path density is taken as
+/// soft tissue's, so bone keeps `dvk`'s mass-scaled dose — against Monte Carlo that is within
+/// 2–10 % at a bone interface, where density-scaling the range (the theorem assumes one atomic
+/// composition) overestimates it by 4–5 %. Sources farther than 10 mm of tissue (all but 5·10⁻⁴
+/// of the kernel's energy) from the other kind of matter keep the convolution alone: in uniform
+/// matter the dose of a smooth activity is the local one, whatever the range (charged-particle
+/// equilibrium). Rays follow 12 mm of radiological path (all but 2·10⁻⁵ of the energy) and at most
+/// 60 mm of geometric path (below 0.2 g/mL the rest is not followed).
 public enum DensityPathKernel {
     /// Turned ray sets, cycled over the source voxels.
     static let variantCount = 16
     /// Radiological reach followed along a ray, mm of soft tissue: G(12 mm) is all but 2·10⁻⁵ of G(∞).
     static let reachMM = 12.0
-    /// Sources within this radiological distance of other matter are corrected (mm of soft tissue).
+    /// Sources within this distance of the other kind of matter are corrected, mm.
     static let neighbourhoodMM = 10.0
     /// Densities within this ratio count as one matter (fat 0.95, liver and muscle 1.05 g/mL).
     static let sameMatterRatio: Float = 1.2
@@ -47,22 +49,33 @@ public enum DensityPathKernel {
     /// non-finite voxels carry none) in matter of `densityGPerML` (finite, > 0). Returns the number
     /// of source voxels whose rays were followed.
     ///
-    /// A source takes 64 rays, or — when its activity is below the 90th percentile of the corrected
-    /// sources' — fewer in proportion, at least 8 (each set still spans all directions and the whole
-    /// voxel): low-activity voxels such as lung cost little, each still unbiased.
+    /// A source takes 64 rays, or fewer in proportion (at least 8; each set still spans all
+    /// directions and the whole voxel, so each source stays unbiased) when its activity is below
+    /// the 90th percentile of the corrected sources' or, in tissue-like matter, when only part of
+    /// its energy can reach light matter at its distance. A ray in tissue-like matter stops where
+    /// light matter lies beyond the rest of its reach.
     @discardableResult
     public static func addCorrection(to dose: inout [Float], cumulatedMBqSPerML activity: [Float], densityGPerML rho: [Float],
                                      geometry: GridGeometry) -> Int {
         precondition(dose.count == geometry.voxelCount && activity.count == dose.count && rho.count == dose.count)
-        let (sources, minimumDensity) = interfaceSources(activity: activity, density: rho, geometry: geometry)
+        let spacing = geometry.spacingMM, finest = spacing.min()
+        let neighbourhood = Int((neighbourhoodMM / finest).rounded(.up))
+        let matter = MatterDistance(density: rho, dimensions: geometry.dimensions, capVoxels: Int((reachMM / finest).rounded(.up)) + 2)
+        let sources = interfaceSources(activity: activity, density: rho, matter: matter, dimensions: geometry.dimensions, within: neighbourhood)
         guard !sources.isEmpty else { return 0 }
         let rho0 = Y90.kernelDensityGPerML
-        let pathMM = min(longestPathMM, reachMM * rho0 / Double(min(Float(rho0), minimumDensity)))
-        let tiers = rayTiers.map { RayPaths(rays: $0, variants: variantCount, spacingMM: geometry.spacingMM, lengthMM: pathMM, dimensions: geometry.dimensions) }
+        let minimumDensity = Double(rho.min() ?? Float(rho0))
+        let pathMM = min(longestPathMM, reachMM * rho0 / min(rho0, minimumDensity))
+        let tiers = rayTiers.map { RayPaths(rays: $0, variants: variantCount, spacingMM: spacing, lengthMM: pathMM, dimensions: geometry.dimensions) }
         let reach = tiers.reduce(SIMD3<Int>.zero) { pointwiseMax($0, $1.reach) }
         let table = RadialIntegralTable(reachMM: reachMM)
         let typical = typicalActivity(sources.map { abs(activity[Int($0)]) })
         let d = geometry.dimensions, slice = d.x * d.y
+        /// The share of a tissue-like source's energy that can reach light matter `voxels` away
+        /// (beyond the gap between the voxels), relative to all of it.
+        let reachable = (0...neighbourhood).map { voxels in
+            1 - table.value(at: min(reachMM, Double(max(0, voxels - 1)) * finest)) / table.values.last!
+        }
         let chunks = Parallel.chunks(count: sources.count, minimumChunk: 256)
         // Each chunk deposits into its own slab of slices (its sources' z-range and the rays' reach).
         let slabs = chunks.map { range -> Range<Int> in
@@ -79,14 +92,17 @@ public enum DensityPathKernel {
                         slabBuffers.value[chunk].withUnsafeMutableBufferPointer { out in
                             for t in range {
                                 let i = Int(sources[t]), value = source.value[i]
-                                let tier = tiers.firstIndex { Float($0.rayCount) >= Float(rayTiers.last!) * abs(value) / typical } ?? tiers.count - 1
-                                let paths = tiers[tier]
                                 let voxel = SIMD3(i % d.x, (i / d.x) % d.y, i / slice)
+                                let isLight = density.value[i] < matter.threshold
+                                let share = Float(isLight ? 1 : reachable[min(neighbourhood, MatterDistance.voxelsAtLeast(matter.toLight[matter.block(voxel)]))])
+                                let wanted = Float(rayTiers.last!) * min(1, abs(value) / typical) * share
+                                let tier = tiers.firstIndex { Float($0.rayCount) >= wanted } ?? tiers.count - 1
+                                let paths = tiers[tier]
                                 let variant = Int((UInt64(i) &* 0x9E37_79B9_7F4A_7C15) >> 58) % paths.variants
                                 let inside = all(voxel .>= paths.reach) && all(voxel &+ paths.reach .< d)
                                 // Gy per mGy·mm³/(MBq·s) of ΔG, before the target's density: ã·Ω·ρ₀·10⁻⁶.
                                 let weight = Double(value) * 4 * Double.pi / Double(paths.rayCount) * rho0 * 1e-6
-                                paths.walk(variant: variant, source: i, voxel: voxel, inside: inside, dimensions: d) { j, length, state in
+                                paths.walk(variant: variant, source: i, voxel: voxel, inside: inside, dimensions: d) { j, at, length, state in
                                     let rhoJ = Double(density.value[j])
                                     state.actual = min(state.actual + min(rhoJ, rho0) / rho0 * length, reachMM)
                                     state.tissue = min(state.tissue + length, reachMM)
@@ -94,6 +110,9 @@ public enum DensityPathKernel {
                                     let change = (gActual - state.gActual) - (gTissue - state.gTissue)
                                     if change != 0 { out[j - base] += Float(weight * change / rhoJ) }
                                     (state.gActual, state.gTissue) = (gActual, gTissue)
+                                    // Still in tissue-like matter with light matter beyond the rest of the reach: nothing more changes.
+                                    if !isLight && state.actual == state.tissue
+                                        && Double(MatterDistance.voxelsAtLeast(matter.toLight[matter.block(at)]) - 1) * finest >= reachMM - state.tissue { return false }
                                     return state.actual < reachMM || state.tissue < reachMM
                                 }
                             }
@@ -121,83 +140,91 @@ public enum DensityPathKernel {
         return typical > 0 ? typical : 1
     }
 
-    /// The source voxels (finite, non-zero activity) within ``neighbourhoodMM`` of matter more than
-    /// ``sameMatterRatio`` apart, ascending; and the smallest density. Decided per block of 2³
-    /// voxels: a block's sources count when the densities of the blocks around it (far enough to
-    /// cover the neighbourhood) span more than the ratio — a superset by at most two voxels.
-    static func interfaceSources(activity: [Float], density: [Float], geometry: GridGeometry) -> (sources: [Int32], minimumDensity: Float) {
-        let d = geometry.dimensions, blockSize = 2, tissue = Float(Y90.kernelDensityGPerML)
-        let blocks = (d &+ (blockSize - 1)) / blockSize
-        let blockCount = blocks.x * blocks.y * blocks.z
-        var low = [Float](repeating: .infinity, count: blockCount), high = [Float](repeating: 0, count: blockCount)
-        density.withUnsafeBufferPointer { rho in
-            low.withUnsafeMutableBufferPointer { lo in
-                high.withUnsafeMutableBufferPointer { hi in
-                    let (l, h) = (UncheckedSendable(lo.baseAddress!), UncheckedSendable(hi.baseAddress!))
-                    Parallel.forEachChunk(count: blocks.z, minimumChunk: 1) { _, range in
-                        for bz in range {
-                            for z in (bz * blockSize)..<min(d.z, (bz + 1) * blockSize) {
-                                for y in 0..<d.y {
-                                    let row = (y / blockSize + blocks.y * bz) * blocks.x, start = d.x * (y + d.y * z)
-                                    for x in 0..<d.x {
-                                        let b = row + x / blockSize, value = min(rho[start + x], tissue)
-                                        l.value[b] = min(l.value[b], value)
-                                        h.value[b] = max(h.value[b], value)
-                                    }
+    /// Where the matter changes, per block of 2³ voxels: each voxel is light (a density below soft
+    /// tissue's by more than ``sameMatterRatio``: lung, air) or tissue-like (soft tissue, and bone,
+    /// whose path density is taken as soft tissue's); for every block the chessboard distance, in
+    /// blocks and capped, to the nearest block holding a light voxel and to the nearest holding a
+    /// tissue-like one. A voxel in a block at distance D ≥ 1 is at least (D − 1)·2 + 1 voxels from
+    /// the nearest voxel of that kind (``voxelsAtLeast``).
+    struct MatterDistance {
+        static let blockSize = 2
+        let blocks: SIMD3<Int>
+        let threshold: Float
+        let toLight: [UInt8]
+        let toTissue: [UInt8]
+
+        init(density: [Float], dimensions d: SIMD3<Int>, capVoxels: Int) {
+            let b = Self.blockSize
+            blocks = (d &+ (b - 1)) / b
+            threshold = Float(Y90.kernelDensityGPerML) / sameMatterRatio
+            var hasLight = [Bool](repeating: false, count: blocks.x * blocks.y * blocks.z), hasTissue = hasLight
+            for z in 0..<d.z {
+                for y in 0..<d.y {
+                    let row = blocks.x * (y / b + blocks.y * (z / b)), start = d.x * (y + d.y * z)
+                    for x in 0..<d.x {
+                        if density[start + x] < threshold { hasLight[row + x / b] = true } else { hasTissue[row + x / b] = true }
+                    }
+                }
+            }
+            let cap = capVoxels / b + 2
+            toLight = Self.distance(seeds: hasLight, dimensions: blocks, cap: cap)
+            toTissue = Self.distance(seeds: hasTissue, dimensions: blocks, cap: cap)
+        }
+
+        @inline(__always) func block(_ voxel: SIMD3<Int>) -> Int {
+            voxel.x / Self.blockSize + blocks.x * (voxel.y / Self.blockSize + blocks.y * (voxel.z / Self.blockSize))
+        }
+
+        /// The fewest voxels between a voxel of a block at block distance `blockDistance` and the
+        /// nearest voxel of the kind.
+        @inline(__always) static func voxelsAtLeast(_ blockDistance: UInt8) -> Int {
+            blockDistance == 0 ? 0 : (Int(blockDistance) - 1) * blockSize + 1
+        }
+
+        /// Chessboard distance to the nearest seed, capped: rounds of D ← min(D, min₃ₓ₃ₓ₃(D) + 1).
+        static func distance(seeds: [Bool], dimensions d: SIMD3<Int>, cap: Int) -> [UInt8] {
+            let limit = UInt8(min(cap, 254))
+            var distance = seeds.map { $0 ? UInt8(0) : limit }
+            guard seeds.contains(true) else { return distance }
+            for round in 0..<Int(limit) {
+                var next = distance
+                for z in 0..<d.z {
+                    for y in 0..<d.y {
+                        for x in 0..<d.x where distance[x + d.x * (y + d.y * z)] == limit {
+                            var nearest = limit
+                            for k in max(0, z - 1)...min(d.z - 1, z + 1) {
+                                for j in max(0, y - 1)...min(d.y - 1, y + 1) {
+                                    for i in max(0, x - 1)...min(d.x - 1, x + 1) { nearest = min(nearest, distance[i + d.x * (j + d.y * k)]) }
                                 }
                             }
+                            if Int(nearest) == round { next[x + d.x * (y + d.y * z)] = nearest + 1 }
                         }
                     }
                 }
+                if next == distance { break }
+                distance = next
             }
+            return distance
         }
-        let minimumDensity = low.min() ?? 1
-        // Blocks to each side: the neighbourhood in voxels, rounded up to whole blocks.
-        let spacing = geometry.spacingMM
-        let radius = SIMD3((0..<3).map { Int((neighbourhoodMM / spacing[$0]).rounded(.up) + Double(blockSize - 1)) / blockSize })
-        let stride = SIMD3(1, blocks.x, blocks.x * blocks.y)
-        for axis in 0..<3 {
-            low = extreme(low, axis: axis, radius: radius[axis], blocks: blocks, stride: stride[axis], combine: min)
-            high = extreme(high, axis: axis, radius: radius[axis], blocks: blocks, stride: stride[axis], combine: max)
-        }
-        let mixed = (0..<blockCount).map { high[$0] > low[$0] * sameMatterRatio }
-        guard mixed.contains(true) else { return ([], minimumDensity) }
-        let slice = d.x * d.y
-        var perChunk = [[Int32]](repeating: [], count: Parallel.chunks(count: d.z, minimumChunk: 1).count)
-        activity.withUnsafeBufferPointer { a in
-            perChunk.withUnsafeMutableBufferPointer { lists in
-            let (source, found) = (UncheckedSendable(a), UncheckedSendable(lists.baseAddress!))
-            Parallel.forEachChunk(count: d.z, minimumChunk: 1) { chunk, range in
-                var list: [Int32] = []
-                for z in range {
-                    for y in 0..<d.y {
-                        let row = (y / blockSize + blocks.y * (z / blockSize)) * blocks.x
-                        for x in 0..<d.x where mixed[row + x / blockSize] {
-                            let i = x + d.x * y + slice * z, value = source.value[i]
-                            if value.isFinite && value != 0 { list.append(Int32(i)) }
-                        }
-                    }
-                }
-                found.value[chunk] = list
-            }
-            }
-        }
-        return (perChunk.flatMap { $0 }, minimumDensity)
     }
 
-    /// The minimum or maximum over `radius` blocks to either side along one axis.
-    private static func extreme(_ values: [Float], axis: Int, radius: Int, blocks: SIMD3<Int>, stride: Int,
-                                combine: (Float, Float) -> Float) -> [Float] {
-        guard radius > 0 else { return values }
-        let length = blocks[axis]
-        var out = values
-        for n in values.indices {
-            let position = (n / stride) % length
-            var value = values[n]
-            for k in max(0, position - radius)...min(length - 1, position + radius) { value = combine(value, values[n + (k - position) * stride]) }
-            out[n] = value
+    /// The source voxels (finite, non-zero activity) that may lie within `voxels` of the other
+    /// kind of matter (``MatterDistance``: tissue-like voxels near light ones, light ones near
+    /// tissue-like ones; a superset by at most a block), ascending.
+    static func interfaceSources(activity: [Float], density: [Float], matter: MatterDistance, dimensions d: SIMD3<Int>, within voxels: Int) -> [Int32] {
+        var sources: [Int32] = []
+        for z in 0..<d.z {
+            for y in 0..<d.y {
+                for x in 0..<d.x {
+                    let i = x + d.x * (y + d.y * z), value = activity[i]
+                    guard value.isFinite && value != 0 else { continue }
+                    let b = matter.block(SIMD3(x, y, z))
+                    let near = density[i] < matter.threshold ? matter.toTissue[b] : matter.toLight[b]
+                    if MatterDistance.voxelsAtLeast(near) <= voxels { sources.append(Int32(i)) }
+                }
+            }
         }
-        return out
+        return sources
     }
 
     /// `count` unit vectors spread evenly over the sphere (the Fibonacci lattice).
@@ -278,23 +305,21 @@ struct RayPaths {
         var actual = 0.0, tissue = 0.0, gActual = 0.0, gTissue = 0.0
     }
 
-    /// Calls `visit(j, length, state)` for every piece of every ray of `variant` from flat voxel
+    /// Calls `visit(j, voxel j, length, state)` for every piece of every ray of `variant` from flat voxel
     /// `source` at `voxel`, in order along each ray, while `visit` returns true and (unless `inside`,
     /// the source far enough from every face) the piece is in the grid.
     @inline(__always)
     func walk(variant: Int, source: Int, voxel: SIMD3<Int>, inside: Bool, dimensions d: SIMD3<Int>,
-              _ visit: (Int, Double, inout RayState) -> Bool) {
+              _ visit: (Int, SIMD3<Int>, Double, inout RayState) -> Bool) {
         starts.withUnsafeBufferPointer { starts in
             offset.withUnsafeBufferPointer { offset in
                 lengthMM.withUnsafeBufferPointer { lengthMM in
                     for ray in (variant * rayCount)..<((variant + 1) * rayCount) {
                         var state = RayState()
                         for piece in starts[ray]..<starts[ray + 1] {
-                            if !inside {
-                                let at = voxel &+ step[piece]
-                                if any(at .< .zero) || any(at .>= d) { break }
-                            }
-                            if !visit(source + offset[piece], Double(lengthMM[piece]), &state) { break }
+                            let at = voxel &+ step[piece]
+                            if !inside && (any(at .< .zero) || any(at .>= d)) { break }
+                            if !visit(source + offset[piece], at, Double(lengthMM[piece]), &state) { break }
                         }
                     }
                 }
