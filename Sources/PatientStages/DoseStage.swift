@@ -96,6 +96,8 @@ public enum DoseStage {
         public var overflowed: Bool
         public var kernel: VoxelSValueKernel?
         public var densityScaling: DoseMap.DensityScaling
+        /// `dvk-path` with a density map: the source voxels whose paths were followed.
+        public var pathCorrectedSources: Int? = nil
         /// Per label of `request.regions`, Gy.
         public var regions: [(label: Int64?, statistics: RegionStatistics)]?
 
@@ -119,6 +121,7 @@ public enum DoseStage {
                 body["kernel_density_g_per_ml"] = .number(kernel.densityGPerML)
                 body["density_scaling"] = .string(densityScaling.rawValue)
             }
+            if let pathCorrectedSources { body["path_corrected_source_voxels"] = .int(pathCorrectedSources) }
             if let byLabel = r.densityByLabel {
                 var object = JSONObject()
                 for (label, rho) in byLabel.sorted(by: { $0.key < $1.key }) { object[String(label)] = .number(rho) }
@@ -171,7 +174,8 @@ public enum DoseStage {
         let summary = Summary(request: request, totalActivityGBq: totalActivityGBq, maxGy: dose.finite > 0 ? dose.max : nil,
                               nanVoxels: voxelCount - activity.finite,
                               overflowed: dose.finite < activity.finite || !totalActivityGBq.isFinite,
-                              kernel: result.kernel, densityScaling: result.densityScaling, regions: regions)
+                              kernel: result.kernel, densityScaling: result.densityScaling,
+                              pathCorrectedSources: result.pathCorrectedSources, regions: regions)
         return (result.doseGy, summary)
     }
 }

@@ -18,7 +18,7 @@ struct Dose: ParsableCommand {
 
     @Argument(help: "90Y PET image, activity concentration.", completion: .file()) var pet: String
     @Option(help: "Output dose map (.nii or .nii.gz), Float32 Gy on the PET grid.", completion: .file()) var out: String
-    @Option(help: "ldm (local deposition), dvk (voxel S-value kernel) or dvk-path (the kernel along rays, density-scaled: experimental, slow; Docs/DVK.md).") var method: DoseMap.Method = .ldm
+    @Option(help: "ldm (local deposition), dvk (voxel S-value kernel) or dvk-path (dvk, plus with a density map the electrons' range through lung along each path; Docs/DVK.md).") var method: DoseMap.Method = .ldm
     @Option(help: "Units of the PET voxels (default Bq/mL, or the sidecar's Units).") var units: ConcentrationUnit?
     @Option(help: "Tissue density, g/mL (default 1.05, liver).") var density: QuantityArgument<DensityGPerML>?
     @Option(help: "Density map on the PET grid, g/mL per voxel.", completion: .file()) var densityMap: String?
