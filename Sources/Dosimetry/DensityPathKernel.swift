@@ -36,7 +36,7 @@ public enum DensityPathKernel {
     /// Turned ray sets, cycled over the source voxels.
     static let variantCount = 16
     /// Radiological reach followed along a ray, mm of soft tissue: G(12 mm) is all but 2·10⁻⁵ of G(∞).
-    static let reachMM = 12.0
+    static let reachMM = 10.0
     /// Sources within this distance of the other kind of matter are corrected, mm.
     static let neighbourhoodMM = 10.0
     /// Densities within this ratio count as one matter (fat 0.95, liver and muscle 1.05 g/mL).
@@ -45,8 +45,8 @@ public enum DensityPathKernel {
     static let longestPathMM = 60.0
 
     /// Adds the density correction to `dose` (Gy, the `dvk` map with the density map's
-    /// voxel-by-voxel scaling) for cumulated activity densities `cumulatedMBqSPerML` (MBq·s per mL;
-    /// non-finite voxels carry none) in matter of `densityGPerML` (finite, > 0). Returns the number
+    /// voxel-by-voxel scaling) for the cumulated activity densities `values` × `cumulatedMBqSPerMLPerValue`
+    /// (MBq·s per mL; non-finite voxels carry none) in matter of `densityGPerML` (finite, > 0). Returns the number
     /// of source voxels whose rays were followed.
     ///
     /// A source takes 64 rays, or fewer in proportion (at least 8; each set still spans all
@@ -55,8 +55,8 @@ public enum DensityPathKernel {
     /// its energy can reach light matter at its distance. A ray in tissue-like matter stops where
     /// light matter lies beyond the rest of its reach.
     @discardableResult
-    public static func addCorrection(to dose: inout [Float], cumulatedMBqSPerML activity: [Float], densityGPerML rho: [Float],
-                                     geometry: GridGeometry) -> Int {
+    public static func addCorrection(to dose: inout [Float], values activity: [Float], cumulatedMBqSPerMLPerValue: Double,
+                                     densityGPerML rho: [Float], geometry: GridGeometry) -> Int {
         precondition(dose.count == geometry.voxelCount && activity.count == dose.count && rho.count == dose.count)
         let spacing = geometry.spacingMM, finest = spacing.min()
         let neighbourhood = Int((neighbourhoodMM / finest).rounded(.up))
@@ -64,8 +64,7 @@ public enum DensityPathKernel {
         let sources = interfaceSources(activity: activity, density: rho, matter: matter, dimensions: geometry.dimensions, within: neighbourhood)
         guard !sources.isEmpty else { return 0 }
         let rho0 = Y90.kernelDensityGPerML
-        let minimumDensity = Double(rho.min() ?? Float(rho0))
-        let pathMM = min(longestPathMM, reachMM * rho0 / min(rho0, minimumDensity))
+        let pathMM = min(longestPathMM, reachMM * rho0 / min(rho0, Double(matter.minimumDensity)))
         let tiers = rayTiers.map { RayPaths(rays: $0, variants: variantCount, spacingMM: spacing, lengthMM: pathMM, dimensions: geometry.dimensions) }
         let reach = tiers.reduce(SIMD3<Int>.zero) { pointwiseMax($0, $1.reach) }
         let table = RadialIntegralTable(reachMM: reachMM)
@@ -79,41 +78,39 @@ public enum DensityPathKernel {
         let chunks = Parallel.chunks(count: sources.count, minimumChunk: 256)
         // Each chunk deposits into its own slab of slices (its sources' z-range and the rays' reach).
         let slabs = chunks.map { range -> Range<Int> in
-            let first = Int(sources[range.lowerBound]) / slice, last = Int(sources[range.upperBound - 1]) / slice
-            return max(0, first - reach.z)..<min(d.z, last + reach.z + 1)
+            let z = sources[range].lazy.map { Int($0) / slice }
+            return max(0, z.min()! - reach.z)..<min(d.z, z.max()! + reach.z + 1)
         }
         var deposits = slabs.map { [Float](repeating: 0, count: $0.count * slice) }
         activity.withUnsafeBufferPointer { a in
             rho.withUnsafeBufferPointer { r in
-                deposits.withUnsafeMutableBufferPointer { buffers in
-                    let (source, density, slabBuffers) = (UncheckedSendable(a), UncheckedSendable(r), UncheckedSendable(buffers.baseAddress!))
-                    Parallel.forEachChunk(count: sources.count, minimumChunk: 256) { chunk, range in
-                        let base = slabs[chunk].lowerBound * slice
-                        slabBuffers.value[chunk].withUnsafeMutableBufferPointer { out in
-                            for t in range {
-                                let i = Int(sources[t]), value = source.value[i]
-                                let voxel = SIMD3(i % d.x, (i / d.x) % d.y, i / slice)
-                                let isLight = density.value[i] < matter.threshold
-                                let share = Float(isLight ? 1 : reachable[min(neighbourhood, MatterDistance.voxelsAtLeast(matter.toLight[matter.block(voxel)]))])
-                                let wanted = Float(rayTiers.last!) * min(1, abs(value) / typical) * share
-                                let tier = tiers.firstIndex { Float($0.rayCount) >= wanted } ?? tiers.count - 1
-                                let paths = tiers[tier]
-                                let variant = Int((UInt64(i) &* 0x9E37_79B9_7F4A_7C15) >> 58) % paths.variants
-                                let inside = all(voxel .>= paths.reach) && all(voxel &+ paths.reach .< d)
-                                // Gy per mGy·mm³/(MBq·s) of ΔG, before the target's density: ã·Ω·ρ₀·10⁻⁶.
-                                let weight = Double(value) * 4 * Double.pi / Double(paths.rayCount) * rho0 * 1e-6
-                                paths.walk(variant: variant, source: i, voxel: voxel, inside: inside, dimensions: d) { j, at, length, state in
-                                    let rhoJ = Double(density.value[j])
-                                    state.actual = min(state.actual + min(rhoJ, rho0) / rho0 * length, reachMM)
-                                    state.tissue = min(state.tissue + length, reachMM)
-                                    let (gActual, gTissue) = (table.value(at: state.actual), table.value(at: state.tissue))
-                                    let change = (gActual - state.gActual) - (gTissue - state.gTissue)
-                                    if change != 0 { out[j - base] += Float(weight * change / rhoJ) }
-                                    (state.gActual, state.gTissue) = (gActual, gTissue)
-                                    // Still in tissue-like matter with light matter beyond the rest of the reach: nothing more changes.
-                                    if !isLight && state.actual == state.tissue
-                                        && Double(MatterDistance.voxelsAtLeast(matter.toLight[matter.block(at)]) - 1) * finest >= reachMM - state.tissue { return false }
-                                    return state.actual < reachMM || state.tissue < reachMM
+                matter.toLight.withUnsafeBufferPointer { toLight in
+                    table.values.withUnsafeBufferPointer { g in
+                        deposits.withUnsafeMutableBufferPointer { buffers in
+                            let slabBuffers = UncheckedSendable(buffers.baseAddress!)
+                            let tracer = UncheckedSendable(RayTracer(density: r, toLight: toLight, table: g, tablePerMM: table.perMM,
+                                                                     blocks: matter.blocks, finestMM: finest, dimensions: d))
+                            Parallel.forEachChunk(count: sources.count, minimumChunk: 256) { chunk, range in
+                                let base = slabs[chunk].lowerBound * slice
+                                slabBuffers.value[chunk].withUnsafeMutableBufferPointer { out in
+                                    for t in range {
+                                        let i = Int(sources[t]), value = a[i]
+                                        let voxel = SIMD3(i % d.x, (i / d.x) % d.y, i / slice)
+                                        let isLight = r[i] < matter.threshold
+                                        let share = isLight ? 1 : reachable[min(neighbourhood, MatterDistance.voxelsAtLeast(matter.toLight[matter.block(voxel)]))]
+                                        let wanted = Double(rayTiers.last!) * min(1, Double(abs(value) / typical)) * share
+                                        let tier = tiers.firstIndex { Double($0.rayCount) >= wanted } ?? tiers.count - 1
+                                        let paths = tiers[tier]
+                                        // Below the fewest rays, the source is followed with probability wanted / fewest
+                                        // (a fixed hash of its index) and weighs as many sources: unbiased, and cheap
+                                        // for the many low-activity voxels of a lung.
+                                        let kept = min(1, wanted / Double(rayTiers[0]))
+                                        if kept < 1 && Double((UInt64(i) &* 0xD6E8_FEB8_6659_FD93) >> 11) / Double(1 << 53) >= kept { continue }
+                                        // ã·Ω·ρ₀·10⁻⁶: Gy per mGy·mm³/(MBq·s) of ΔG, before the target's density.
+                                        let weight = Double(value) * cumulatedMBqSPerMLPerValue * 4 * Double.pi / Double(paths.rayCount) * rho0 * 1e-6 / kept
+                                        tracer.value.trace(paths, variant: Int((UInt64(i) &* 0x9E37_79B9_7F4A_7C15) >> 58) % paths.variants,
+                                                           source: i, voxel: voxel, weight: weight, fromLight: isLight, into: out.baseAddress! - base)
+                                    }
                                 }
                             }
                         }
@@ -131,7 +128,7 @@ public enum DensityPathKernel {
     }
 
     /// Rays per source, by tier.
-    static let rayTiers = [8, 16, 32, 64]
+    static let rayTiers = [8, 16, 32]
 
     /// The 90th percentile of the sources' absolute activities (the scale of the ray tiers).
     static func typicalActivity(_ values: [Float]) -> Float {
@@ -152,20 +149,46 @@ public enum DensityPathKernel {
         let threshold: Float
         let toLight: [UInt8]
         let toTissue: [UInt8]
+        /// The smallest density, g/mL.
+        let minimumDensity: Float
 
         init(density: [Float], dimensions d: SIMD3<Int>, capVoxels: Int) {
             let b = Self.blockSize
-            blocks = (d &+ (b - 1)) / b
-            threshold = Float(Y90.kernelDensityGPerML) / sameMatterRatio
-            var hasLight = [Bool](repeating: false, count: blocks.x * blocks.y * blocks.z), hasTissue = hasLight
-            for z in 0..<d.z {
-                for y in 0..<d.y {
-                    let row = blocks.x * (y / b + blocks.y * (z / b)), start = d.x * (y + d.y * z)
-                    for x in 0..<d.x {
-                        if density[start + x] < threshold { hasLight[row + x / b] = true } else { hasTissue[row + x / b] = true }
+            let blocks = (d &+ (b - 1)) / b
+            self.blocks = blocks
+            let threshold = Float(Y90.kernelDensityGPerML) / sameMatterRatio
+            self.threshold = threshold
+            let count = blocks.x * blocks.y * blocks.z
+            var hasLight = [Bool](repeating: false, count: count), hasTissue = hasLight
+            var minimum = Float.infinity
+            density.withUnsafeBufferPointer { rho in
+                hasLight.withUnsafeMutableBufferPointer { light in
+                    hasTissue.withUnsafeMutableBufferPointer { tissue in
+                        let (l, t) = (UncheckedSendable(light.baseAddress!), UncheckedSendable(tissue.baseAddress!))
+                        let chunks = Parallel.chunks(count: blocks.z, minimumChunk: 1)
+                        var minima = [Float](repeating: .infinity, count: chunks.count)
+                        minima.withUnsafeMutableBufferPointer { m in
+                            let lowest = UncheckedSendable(m.baseAddress!)
+                            Parallel.forEachChunk(count: blocks.z, minimumChunk: 1) { chunk, range in
+                                var smallest = Float.infinity
+                                for z in (range.lowerBound * b)..<min(d.z, range.upperBound * b) {
+                                    for y in 0..<d.y {
+                                        let row = blocks.x * (y / b + blocks.y * (z / b)), start = d.x * (y + d.y * z)
+                                        for x in 0..<d.x {
+                                            let value = rho[start + x]
+                                            smallest = min(smallest, value)
+                                            if value < threshold { l.value[row + x / b] = true } else { t.value[row + x / b] = true }
+                                        }
+                                    }
+                                }
+                                lowest.value[chunk] = smallest
+                            }
+                        }
+                        minimum = minima.min() ?? .infinity
                     }
                 }
             }
+            minimumDensity = minimum
             let cap = capVoxels / b + 2
             toLight = Self.distance(seeds: hasLight, dimensions: blocks, cap: cap)
             toTissue = Self.distance(seeds: hasTissue, dimensions: blocks, cap: cap)
@@ -181,50 +204,94 @@ public enum DensityPathKernel {
             blockDistance == 0 ? 0 : (Int(blockDistance) - 1) * blockSize + 1
         }
 
-        /// Chessboard distance to the nearest seed, capped: rounds of D ← min(D, min₃ₓ₃ₓ₃(D) + 1).
+        /// Chessboard distance to the nearest seed, capped: rounds of D ← min(D, min₃ₓ₃ₓ₃(D) + 1),
+        /// the 3×3×3 minimum as three 3-tap passes.
         static func distance(seeds: [Bool], dimensions d: SIMD3<Int>, cap: Int) -> [UInt8] {
             let limit = UInt8(min(cap, 254))
             var distance = seeds.map { $0 ? UInt8(0) : limit }
             guard seeds.contains(true) else { return distance }
-            for round in 0..<Int(limit) {
-                var next = distance
-                for z in 0..<d.z {
-                    for y in 0..<d.y {
-                        for x in 0..<d.x where distance[x + d.x * (y + d.y * z)] == limit {
-                            var nearest = limit
-                            for k in max(0, z - 1)...min(d.z - 1, z + 1) {
-                                for j in max(0, y - 1)...min(d.y - 1, y + 1) {
-                                    for i in max(0, x - 1)...min(d.x - 1, x + 1) { nearest = min(nearest, distance[i + d.x * (j + d.y * k)]) }
-                                }
-                            }
-                            if Int(nearest) == round { next[x + d.x * (y + d.y * z)] = nearest + 1 }
+            var eroded = distance, scratch = distance
+            for _ in 0..<Int(limit) {
+                eroded = distance
+                for axis in 0..<3 {
+                    eroded.withUnsafeBufferPointer { input in
+                        scratch.withUnsafeMutableBufferPointer { output in minimumOfThree(input, into: output, dimensions: d, axis: axis) }
+                    }
+                    swap(&eroded, &scratch)
+                }
+                var changed = false
+                for n in distance.indices where eroded[n] &+ 1 < distance[n] {
+                    distance[n] = eroded[n] &+ 1
+                    changed = true
+                }
+                if !changed { break }
+            }
+            return distance
+        }
+
+        /// output = the minimum of each element and its two neighbours along `axis` (one at the edges).
+        private static func minimumOfThree(_ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>,
+                                           dimensions d: SIMD3<Int>, axis: Int) {
+            let stride = axis == 0 ? 1 : axis == 1 ? d.x : d.x * d.y, length = d[axis]
+            for z in 0..<d.z {
+                for y in 0..<d.y {
+                    let row = d.x * (y + d.y * z)
+                    let position = axis == 1 ? y : z
+                    if axis == 0 {
+                        for x in 0..<d.x {
+                            var m = input[row + x]
+                            if x > 0 { m = min(m, input[row + x - 1]) }
+                            if x < d.x - 1 { m = min(m, input[row + x + 1]) }
+                            output[row + x] = m
+                        }
+                    } else {
+                        let (hasBefore, hasAfter) = (position > 0, position < length - 1)
+                        for x in 0..<d.x {
+                            var m = input[row + x]
+                            if hasBefore { m = min(m, input[row + x - stride]) }
+                            if hasAfter { m = min(m, input[row + x + stride]) }
+                            output[row + x] = m
                         }
                     }
                 }
-                if next == distance { break }
-                distance = next
             }
-            return distance
         }
     }
 
     /// The source voxels (finite, non-zero activity) that may lie within `voxels` of the other
     /// kind of matter (``MatterDistance``: tissue-like voxels near light ones, light ones near
-    /// tissue-like ones; a superset by at most a block), ascending.
+    /// tissue-like ones; a superset by at most a block), tile by tile (16 × 16 × 8 voxels, the
+    /// tiles in z, y, x order) so that neighbouring sources, whose rays cross the same voxels, are
+    /// followed one after another.
     static func interfaceSources(activity: [Float], density: [Float], matter: MatterDistance, dimensions d: SIMD3<Int>, within voxels: Int) -> [Int32] {
-        var sources: [Int32] = []
-        for z in 0..<d.z {
-            for y in 0..<d.y {
-                for x in 0..<d.x {
-                    let i = x + d.x * (y + d.y * z), value = activity[i]
-                    guard value.isFinite && value != 0 else { continue }
-                    let b = matter.block(SIMD3(x, y, z))
-                    let near = density[i] < matter.threshold ? matter.toTissue[b] : matter.toLight[b]
-                    if MatterDistance.voxelsAtLeast(near) <= voxels { sources.append(Int32(i)) }
+        let tile = SIMD3(16, 16, 8)
+        let tiles = (d &+ tile &- 1) / tile
+        var perTileRow = [[Int32]](repeating: [], count: tiles.z)
+        perTileRow.withUnsafeMutableBufferPointer { lists in
+            let found = UncheckedSendable(lists.baseAddress!)
+            Parallel.forEachChunk(count: tiles.z, minimumChunk: 1) { _, range in
+                for tz in range {
+                    var list: [Int32] = []
+                    for ty in 0..<tiles.y {
+                        for tx in 0..<tiles.x {
+                            for z in (tz * tile.z)..<min(d.z, (tz + 1) * tile.z) {
+                                for y in (ty * tile.y)..<min(d.y, (ty + 1) * tile.y) {
+                                    for x in (tx * tile.x)..<min(d.x, (tx + 1) * tile.x) {
+                                        let i = x + d.x * (y + d.y * z), value = activity[i]
+                                        guard value.isFinite && value != 0 else { continue }
+                                        let b = matter.block(SIMD3(x, y, z))
+                                        let near = density[i] < matter.threshold ? matter.toTissue[b] : matter.toLight[b]
+                                        if MatterDistance.voxelsAtLeast(near) <= voxels { list.append(Int32(i)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    found.value[tz] = list
                 }
             }
         }
-        return sources
+        return perTileRow.flatMap { $0 }
     }
 
     /// `count` unit vectors spread evenly over the sphere (the Fibonacci lattice).
@@ -300,33 +367,6 @@ struct RayPaths {
         }
     }
 
-    /// The radiological distances along a ray and the kernel integrals at them.
-    struct RayState {
-        var actual = 0.0, tissue = 0.0, gActual = 0.0, gTissue = 0.0
-    }
-
-    /// Calls `visit(j, voxel j, length, state)` for every piece of every ray of `variant` from flat voxel
-    /// `source` at `voxel`, in order along each ray, while `visit` returns true and (unless `inside`,
-    /// the source far enough from every face) the piece is in the grid.
-    @inline(__always)
-    func walk(variant: Int, source: Int, voxel: SIMD3<Int>, inside: Bool, dimensions d: SIMD3<Int>,
-              _ visit: (Int, SIMD3<Int>, Double, inout RayState) -> Bool) {
-        starts.withUnsafeBufferPointer { starts in
-            offset.withUnsafeBufferPointer { offset in
-                lengthMM.withUnsafeBufferPointer { lengthMM in
-                    for ray in (variant * rayCount)..<((variant + 1) * rayCount) {
-                        var state = RayState()
-                        for piece in starts[ray]..<starts[ray + 1] {
-                            let at = voxel &+ step[piece]
-                            if !inside && (any(at .< .zero) || any(at .>= d)) { break }
-                            if !visit(source + offset[piece], at, Double(lengthMM[piece]), &state) { break }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     private mutating func trace(from start: SIMD3<Double>, direction u: SIMD3<Double>, spacingMM: SIMD3<Double>,
                                 lengthMM length: Double, dimensions d: SIMD3<Int>) {
         var next = SIMD3<Double>(repeating: .infinity), delta = SIMD3<Double>(repeating: .infinity)
@@ -367,6 +407,84 @@ struct RayPaths {
         return { v in
             let t = 2 * cross(q, v)
             return v + w * t + cross(q, t)
+        }
+    }
+}
+
+/// Follows one source's rays and deposits the correction: the inner loop of
+/// ``DensityPathKernel/addCorrection(to:values:cumulatedMBqSPerMLPerValue:densityGPerML:geometry:)``, over raw
+/// buffers the caller keeps alive.
+struct RayTracer {
+    let density: UnsafeBufferPointer<Float>
+    /// ``DensityPathKernel/MatterDistance``'s block distances to light matter.
+    let toLight: UnsafeBufferPointer<UInt8>
+    /// G(s) every 1/`tablePerMM` mm (``RadialIntegralTable``).
+    let table: UnsafeBufferPointer<Double>
+    let tablePerMM: Double
+    let blocks: SIMD3<Int>
+    let finestMM: Double
+    let dimensions: SIMD3<Int>
+    let rho0 = Y90.kernelDensityGPerML
+    let reachMM = DensityPathKernel.reachMM
+
+    @inline(__always) private func g(_ s: Double) -> Double {
+        let x = s * tablePerMM, k = Int(x)
+        return table[k] + (x - Double(k)) * (table[k + 1] - table[k])
+    }
+
+    /// Every ray of `variant` from flat voxel `source` (at `voxel`): first, from a tissue-like
+    /// source, the pieces in matter at least as dense as soft tissue, where actual and soft-tissue
+    /// paths are the same and nothing changes (the ray ends there when its reach runs out or light
+    /// matter lies beyond it); then, piece by piece, the actual-matter minus the soft-tissue energy
+    /// over the piece's mass, `weight`·ΔG/ρ, into `out[j]`.
+    @inline(__always)
+    func trace(_ paths: RayPaths, variant: Int, source: Int, voxel: SIMD3<Int>, weight: Double, fromLight: Bool,
+               into out: UnsafeMutablePointer<Float>) {
+        let d = dimensions
+        let inside = all(voxel .>= paths.reach) && all(voxel &+ paths.reach .< d)
+        let tissue = Float(rho0)
+        paths.step.withUnsafeBufferPointer { step in
+            paths.offset.withUnsafeBufferPointer { offset in
+                paths.lengthMM.withUnsafeBufferPointer { lengthMM in
+                    paths.starts.withUnsafeBufferPointer { starts in
+                        for ray in (variant * paths.rayCount)..<((variant + 1) * paths.rayCount) {
+                            var piece = starts[ray]
+                            let end = starts[ray + 1]
+                            var s = 0.0
+                            if !fromLight {
+                                while piece < end {
+                                    let at = voxel &+ step[piece]
+                                    if !inside && (any(at .< .zero) || any(at .>= d)) { piece = end; break }
+                                    if density[source + offset[piece]] < tissue { break }
+                                    s = min(s + Double(lengthMM[piece]), reachMM)
+                                    let block = (at.x >> 1) + blocks.x * ((at.y >> 1) + blocks.y * (at.z >> 1))
+                                    if s >= reachMM || Double(DensityPathKernel.MatterDistance.voxelsAtLeast(toLight[block]) - 1) * finestMM >= reachMM - s {
+                                        piece = end
+                                        break
+                                    }
+                                    piece += 1
+                                }
+                            }
+                            var (actual, soft) = (s, s)
+                            var (gActual, gSoft) = (g(s), g(s))
+                            while piece < end {
+                                let at = voxel &+ step[piece]
+                                if !inside && (any(at .< .zero) || any(at .>= d)) { break }
+                                let j = source + offset[piece]
+                                let rhoJ = Double(density[j]), length = Double(lengthMM[piece])
+                                actual = min(actual + min(rhoJ, rho0) / rho0 * length, reachMM)
+                                soft = min(soft + length, reachMM)
+                                let (nextActual, nextSoft) = (g(actual), g(soft))
+                                let change = (nextActual - gActual) - (nextSoft - gSoft)
+                                if change != 0 { out[j] += Float(weight * change / rhoJ) }
+                                (gActual, gSoft) = (nextActual, nextSoft)
+                                if actual >= reachMM && soft >= reachMM { break }
+                                piece += 1
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }

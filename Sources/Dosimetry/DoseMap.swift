@@ -108,9 +108,9 @@ public enum DoseMap {
             ElementwiseMaps.scaleDividing(&dose, by: rho, factor: Float(kernel.densityGPerML))
             var pathSources: Int? = nil
             if s.method == .dvkPath {
-                let cumulatedMBqSPerMLPerUnit = Float(s.concentrationScale * 1e-6 * Decay.meanLifeSeconds(halfLifeSeconds: s.halfLifeSeconds))
-                let activity = values.map { $0 * cumulatedMBqSPerMLPerUnit }
-                pathSources = DensityPathKernel.addCorrection(to: &dose, cumulatedMBqSPerML: activity, densityGPerML: rho, geometry: geometry)
+                let cumulatedMBqSPerMLPerValue = s.concentrationScale * 1e-6 * Decay.meanLifeSeconds(halfLifeSeconds: s.halfLifeSeconds)
+                pathSources = DensityPathKernel.addCorrection(to: &dose, values: values, cumulatedMBqSPerMLPerValue: cumulatedMBqSPerMLPerValue,
+                                                              densityGPerML: rho, geometry: geometry)
             }
             return Result(doseGy: dose, kernel: kernel, densityScaling: .voxel, kernelScale: gyPerImageUnit, pathCorrectedSources: pathSources)
         }
