@@ -54,6 +54,7 @@ struct VoxDoseBench: ParsableCommand {
             return
         }
         if let size = lungInterface {
+            FreshMemory.reuseFreedMemory()  // as `voxdose` does
             let (grid, activity, density) = Self.lungInterfacePhantom(size: size)
             var settings = DoseMap.Settings()
             settings.density = .map(density)
@@ -61,10 +62,10 @@ struct VoxDoseBench: ParsableCommand {
             for method in [DoseMap.Method.dvk, .dvkPath] {
                 settings.method = method
                 stages[method.rawValue] = time(bytes: activity.count * 4) {
-                    corrected = DoseMap.compute(concentrations: activity, geometry: grid, settings: settings).pathCorrectedSources ?? corrected
+                    corrected = DoseMap.compute(concentrations: activity, geometry: grid, settings: settings).pathTracedSources ?? corrected
                 }
             }
-            print(JSONObject.document(schema: "voxdose.bench/1", ["voxels": .int(activity.count), "path_corrected_sources": .int(corrected),
+            print(JSONObject.document(schema: "voxdose.bench/1", ["voxels": .int(activity.count), "path_traced_source_voxels": .int(corrected),
                                                                    "threads": .int(Parallel.threadCount), "stages": .object(stages)]).serialized(),
                   terminator: "")
             return

@@ -30,12 +30,13 @@ import VoxelKernels
 /// composition) overestimates it by 4–5 %. Sources farther than 10 mm of tissue (all but 5·10⁻⁴
 /// of the kernel's energy) from the other kind of matter keep the convolution alone: in uniform
 /// matter the dose of a smooth activity is the local one, whatever the range (charged-particle
-/// equilibrium). Rays follow 12 mm of radiological path (all but 2·10⁻⁵ of the energy) and at most
-/// 60 mm of geometric path (below 0.2 g/mL the rest is not followed).
+/// equilibrium). Rays follow 10 mm of radiological path (all but 5·10⁻⁴ of the energy; the rest
+/// stays where the convolution put it) and at most 60 mm of geometric path (below 0.17 g/mL the
+/// rest is not followed).
 public enum DensityPathKernel {
     /// Turned ray sets, cycled over the source voxels.
     static let variantCount = 16
-    /// Radiological reach followed along a ray, mm of soft tissue: G(12 mm) is all but 2·10⁻⁵ of G(∞).
+    /// Radiological reach followed along a ray, mm of soft tissue: G(10 mm) is all but 5·10⁻⁴ of G(∞).
     static let reachMM = 10.0
     /// Sources within this distance of the other kind of matter are corrected, mm.
     static let neighbourhoodMM = 10.0
@@ -49,11 +50,13 @@ public enum DensityPathKernel {
     /// (MBq·s per mL; non-finite voxels carry none) in matter of `densityGPerML` (finite, > 0). Returns the number
     /// of source voxels whose rays were followed.
     ///
-    /// A source takes 64 rays, or fewer in proportion (at least 8; each set still spans all
-    /// directions and the whole voxel, so each source stays unbiased) when its activity is below
-    /// the 90th percentile of the corrected sources' or, in tissue-like matter, when only part of
-    /// its energy can reach light matter at its distance. A ray in tissue-like matter stops where
-    /// light matter lies beyond the rest of its reach.
+    /// A source takes 32 rays, or fewer in proportion (16 or 8; each set still spans all directions
+    /// and the whole voxel) when its activity is below the 90th percentile of the corrected sources'
+    /// or, in tissue-like matter, when only part of its energy can reach light matter at its
+    /// distance. Below 8 rays' worth, a source is followed with that probability (a fixed hash of
+    /// its index) and counts for as many: unbiased, and cheap for the low-activity voxels of a lung.
+    /// A ray in tissue-like matter deposits nothing until it meets lighter matter, and stops where
+    /// light matter lies beyond the rest of its reach. Returns the number of sources followed.
     @discardableResult
     public static func addCorrection(to dose: inout [Float], values activity: [Float], cumulatedMBqSPerMLPerValue: Double,
                                      densityGPerML rho: [Float], geometry: GridGeometry) -> Int {
@@ -75,10 +78,26 @@ public enum DensityPathKernel {
         let reachable = (0...neighbourhood).map { voxels in
             1 - table.value(at: min(reachMM, Double(max(0, voxels - 1)) * finest)) / table.values.last!
         }
-        let chunks = Parallel.chunks(count: sources.count, minimumChunk: 256)
-        // Each chunk deposits into its own slab of slices (its sources' z-range and the rays' reach).
-        let slabs = chunks.map { range -> Range<Int> in
-            let z = sources[range].lazy.map { Int($0) / slice }
+        // Which sources are traced, with how many rays. Below the fewest rays, a source is traced
+        // with probability wanted / fewest (a fixed hash of its index) and weighs as many sources:
+        // unbiased, and cheap for the many low-activity voxels of a lung.
+        var traced: [TracedSource] = []
+        for index in sources {
+            let i = Int(index), value = activity[i]
+            let isLight = rho[i] < matter.threshold
+            let share = isLight ? 1 : reachable[min(neighbourhood, MatterDistance.voxelsAtLeast(matter.toLight[matter.block(SIMD3(i % d.x, (i / d.x) % d.y, i / slice))]))]
+            let wanted = Double(rayTiers.last!) * min(1, Double(abs(value) / typical)) * share
+            let kept = min(1, wanted / Double(rayTiers[0]))
+            if kept < 1 && Double((UInt64(i) &* 0xD6E8_FEB8_6659_FD93) >> 11) / Double(1 << 53) >= kept { continue }
+            let tier = rayTiers.firstIndex { Double($0) >= wanted } ?? rayTiers.count - 1
+            traced.append(TracedSource(index: index, tier: UInt8(tier), fromLight: isLight, weight: Float(1 / kept)))
+        }
+        guard !traced.isEmpty else { return 0 }
+        // Contiguous runs of equal ray counts, one per thread; each deposits into its own slab of
+        // slices (its sources' z-range and the rays' reach).
+        let runs = Self.runs(of: traced.map { rayTiers[Int($0.tier)] }, count: Parallel.threadCount)
+        let slabs = runs.map { range -> Range<Int> in
+            let z = traced[range].lazy.map { Int($0.index) / slice }
             return max(0, z.min()! - reach.z)..<min(d.z, z.max()! + reach.z + 1)
         }
         var deposits = slabs.map { [Float](repeating: 0, count: $0.count * slice) }
@@ -86,30 +105,22 @@ public enum DensityPathKernel {
             rho.withUnsafeBufferPointer { r in
                 matter.toLight.withUnsafeBufferPointer { toLight in
                     table.values.withUnsafeBufferPointer { g in
+                        let tracer = RayTracer(density: r, toLight: toLight, table: g, tablePerMM: table.perMM,
+                                               blocks: matter.blocks, finestMM: finest, dimensions: d)
                         deposits.withUnsafeMutableBufferPointer { buffers in
                             let slabBuffers = UncheckedSendable(buffers.baseAddress!)
-                            let tracer = UncheckedSendable(RayTracer(density: r, toLight: toLight, table: g, tablePerMM: table.perMM,
-                                                                     blocks: matter.blocks, finestMM: finest, dimensions: d))
-                            Parallel.forEachChunk(count: sources.count, minimumChunk: 256) { chunk, range in
-                                let base = slabs[chunk].lowerBound * slice
-                                slabBuffers.value[chunk].withUnsafeMutableBufferPointer { out in
-                                    for t in range {
-                                        let i = Int(sources[t]), value = a[i]
-                                        let voxel = SIMD3(i % d.x, (i / d.x) % d.y, i / slice)
-                                        let isLight = r[i] < matter.threshold
-                                        let share = isLight ? 1 : reachable[min(neighbourhood, MatterDistance.voxelsAtLeast(matter.toLight[matter.block(voxel)]))]
-                                        let wanted = Double(rayTiers.last!) * min(1, Double(abs(value) / typical)) * share
-                                        let tier = tiers.firstIndex { Double($0.rayCount) >= wanted } ?? tiers.count - 1
-                                        let paths = tiers[tier]
-                                        // Below the fewest rays, the source is followed with probability wanted / fewest
-                                        // (a fixed hash of its index) and weighs as many sources: unbiased, and cheap
-                                        // for the many low-activity voxels of a lung.
-                                        let kept = min(1, wanted / Double(rayTiers[0]))
-                                        if kept < 1 && Double((UInt64(i) &* 0xD6E8_FEB8_6659_FD93) >> 11) / Double(1 << 53) >= kept { continue }
-                                        // ã·Ω·ρ₀·10⁻⁶: Gy per mGy·mm³/(MBq·s) of ΔG, before the target's density.
-                                        let weight = Double(value) * cumulatedMBqSPerMLPerValue * 4 * Double.pi / Double(paths.rayCount) * rho0 * 1e-6 / kept
-                                        tracer.value.trace(paths, variant: Int((UInt64(i) &* 0x9E37_79B9_7F4A_7C15) >> 58) % paths.variants,
-                                                           source: i, voxel: voxel, weight: weight, fromLight: isLight, into: out.baseAddress! - base)
+                            Parallel.forEachChunk(count: runs.count, minimumChunk: 1) { _, chunk in
+                                for run in chunk {
+                                    slabBuffers.value[run].withUnsafeMutableBufferPointer { slab in
+                                        let out = slab.baseAddress! - slabs[run].lowerBound * slice
+                                        for source in traced[runs[run]] {
+                                            let i = Int(source.index), paths = tiers[Int(source.tier)]
+                                            // ã·Ω·ρ₀·10⁻⁶: Gy per mGy·mm³/(MBq·s) of ΔG, before the target's density.
+                                            let weight = Double(a[i]) * cumulatedMBqSPerMLPerValue * 4 * Double.pi / Double(paths.rayCount) * rho0 * 1e-6
+                                                * Double(source.weight)
+                                            tracer.trace(paths, variant: Int((UInt64(i) &* 0x9E37_79B9_7F4A_7C15) >> 58) % paths.variants, source: i,
+                                                         voxel: SIMD3(i % d.x, (i / d.x) % d.y, i / slice), weight: weight, fromLight: source.fromLight, into: out)
+                                        }
                                     }
                                 }
                             }
@@ -124,7 +135,31 @@ public enum DensityPathKernel {
                 for k in deposit.indices { out[base + k] += deposit[k] }
             }
         }
-        return sources.count
+        return traced.count
+    }
+
+    /// A source to trace: its flat index, ray tier, kind of matter and weight (1 / the probability
+    /// it was drawn with).
+    struct TracedSource {
+        var index: Int32
+        var tier: UInt8
+        var fromLight: Bool
+        var weight: Float
+    }
+
+    /// `count` contiguous ranges of `costs`' indices with about equal sums.
+    static func runs(of costs: [Int], count: Int) -> [Range<Int>] {
+        let total = costs.reduce(0, +)
+        var ranges: [Range<Int>] = [], start = 0, sum = 0
+        for (n, cost) in costs.enumerated() {
+            sum += cost
+            if sum * count >= total * (ranges.count + 1) && ranges.count < count - 1 {
+                ranges.append(start..<(n + 1))
+                start = n + 1
+            }
+        }
+        if start < costs.count { ranges.append(start..<costs.count) }
+        return ranges
     }
 
     /// Rays per source, by tier.
@@ -425,6 +460,7 @@ struct RayTracer {
     let finestMM: Double
     let dimensions: SIMD3<Int>
     let rho0 = Y90.kernelDensityGPerML
+    let perRho0 = 1 / Y90.kernelDensityGPerML
     let reachMM = DensityPathKernel.reachMM
 
     @inline(__always) private func g(_ s: Double) -> Double {
@@ -472,13 +508,19 @@ struct RayTracer {
                                 if !inside && (any(at .< .zero) || any(at .>= d)) { break }
                                 let j = source + offset[piece]
                                 let rhoJ = Double(density[j]), length = Double(lengthMM[piece])
-                                actual = min(actual + min(rhoJ, rho0) / rho0 * length, reachMM)
-                                soft = min(soft + length, reachMM)
-                                let (nextActual, nextSoft) = (g(actual), g(soft))
-                                let change = (nextActual - gActual) - (nextSoft - gSoft)
+                                actual = min(actual + min(rhoJ, rho0) * perRho0 * length, reachMM)
+                                let nextActual = g(actual)
+                                var change = nextActual - gActual
+                                gActual = nextActual
+                                if soft < reachMM {  // past the reach the soft-tissue path deposits nothing more
+                                    soft = min(soft + length, reachMM)
+                                    let nextSoft = g(soft)
+                                    change -= nextSoft - gSoft
+                                    gSoft = nextSoft
+                                } else if actual >= reachMM {
+                                    break
+                                }
                                 if change != 0 { out[j] += Float(weight * change / rhoJ) }
-                                (gActual, gSoft) = (nextActual, nextSoft)
-                                if actual >= reachMM && soft >= reachMM { break }
                                 piece += 1
                             }
                         }

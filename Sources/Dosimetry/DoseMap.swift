@@ -47,7 +47,7 @@ public enum DoseMap {
         /// included for a uniform density; a density map divides afterwards, voxel by voxel).
         public var kernelScale: Double? = nil
         /// `dvk-path` with a density map: the source voxels whose rays were followed.
-        public var pathCorrectedSources: Int? = nil
+        public var pathTracedSources: Int? = nil
     }
 
     /// The dose map.
@@ -112,7 +112,7 @@ public enum DoseMap {
                 pathSources = DensityPathKernel.addCorrection(to: &dose, values: values, cumulatedMBqSPerMLPerValue: cumulatedMBqSPerMLPerValue,
                                                               densityGPerML: rho, geometry: geometry)
             }
-            return Result(doseGy: dose, kernel: kernel, densityScaling: .voxel, kernelScale: gyPerImageUnit, pathCorrectedSources: pathSources)
+            return Result(doseGy: dose, kernel: kernel, densityScaling: .voxel, kernelScale: gyPerImageUnit, pathTracedSources: pathSources)
         }
     }
 }

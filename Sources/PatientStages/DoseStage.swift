@@ -97,7 +97,7 @@ public enum DoseStage {
         public var kernel: VoxelSValueKernel?
         public var densityScaling: DoseMap.DensityScaling
         /// `dvk-path` with a density map: the source voxels whose paths were followed.
-        public var pathCorrectedSources: Int? = nil
+        public var pathTracedSources: Int? = nil
         /// Per label of `request.regions`, Gy.
         public var regions: [(label: Int64?, statistics: RegionStatistics)]?
 
@@ -121,7 +121,7 @@ public enum DoseStage {
                 body["kernel_density_g_per_ml"] = .number(kernel.densityGPerML)
                 body["density_scaling"] = .string(densityScaling.rawValue)
             }
-            if let pathCorrectedSources { body["path_corrected_source_voxels"] = .int(pathCorrectedSources) }
+            if let pathTracedSources { body["path_traced_source_voxels"] = .int(pathTracedSources) }
             if let byLabel = r.densityByLabel {
                 var object = JSONObject()
                 for (label, rho) in byLabel.sorted(by: { $0.key < $1.key }) { object[String(label)] = .number(rho) }
@@ -175,7 +175,7 @@ public enum DoseStage {
                               nanVoxels: voxelCount - activity.finite,
                               overflowed: dose.finite < activity.finite || !totalActivityGBq.isFinite,
                               kernel: result.kernel, densityScaling: result.densityScaling,
-                              pathCorrectedSources: result.pathCorrectedSources, regions: regions)
+                              pathTracedSources: result.pathTracedSources, regions: regions)
         return (result.doseGy, summary)
     }
 }

@@ -34,7 +34,7 @@ import VoxelKernels
         let (grid, activity, density) = slab(below: below, above: above)
         let path = dose(.dvkPath, grid, activity, density), dvk = dose(.dvk, grid, activity, density)
         #expect(path.doseGy == dvk.doseGy)
-        #expect(path.pathCorrectedSources == 0)
+        #expect(path.pathTracedSources == 0)
     }
 
     @Test func uniformDensityIsDVK() {
@@ -54,7 +54,7 @@ import VoxelKernels
     @Test func lungInterfaceMovesEnergyOnly() {
         let (grid, activity, density) = slab(below: 1.04, above: 0.26, activityAbove: 2e4)
         let path = dose(.dvkPath, grid, activity, density), dvk = dose(.dvk, grid, activity, density)
-        #expect((path.pathCorrectedSources ?? 0) > 0)
+        #expect((path.pathTracedSources ?? 0) > 0)
         let n = 40
         func energy(_ d: [Float]) -> Double { d.indices.reduce(0.0) { $0 + Double(d[$1]) * Double(density[$1]) } }
         #expect(abs(energy(path.doseGy) / energy(dvk.doseGy) - 1) < 1e-4)
