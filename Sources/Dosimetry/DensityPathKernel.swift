@@ -255,38 +255,37 @@ public enum DensityPathKernel {
                     swap(&eroded, &scratch)
                 }
                 var changed = false
-                for n in distance.indices where eroded[n] &+ 1 < distance[n] {
-                    distance[n] = eroded[n] &+ 1
-                    changed = true
+                distance.withUnsafeMutableBufferPointer { current in
+                    eroded.withUnsafeBufferPointer { near in
+                        for n in 0..<current.count {
+                            let next = min(current[n], near[n] &+ 1)  // near ≤ 254: no wrap
+                            changed = changed || next != current[n]
+                            current[n] = next
+                        }
+                    }
                 }
                 if !changed { break }
             }
             return distance
         }
 
-        /// output = the minimum of each element and its two neighbours along `axis` (one at the edges).
+        /// output = the minimum of each element and its two neighbours along `axis` (one at the
+        /// edges); rows in parallel.
         private static func minimumOfThree(_ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>,
                                            dimensions d: SIMD3<Int>, axis: Int) {
-            let stride = axis == 0 ? 1 : axis == 1 ? d.x : d.x * d.y, length = d[axis]
-            for z in 0..<d.z {
-                for y in 0..<d.y {
-                    let row = d.x * (y + d.y * z)
-                    let position = axis == 1 ? y : z
+            let (source, target) = (UncheckedSendable(input.baseAddress!), UncheckedSendable(output.baseAddress!))
+            Parallel.forEachChunk(count: d.y * d.z, minimumChunk: 64) { _, rows in
+                let (a, b) = (source.value, target.value)
+                for r in rows {
+                    let (y, z) = (r % d.y, r / d.y), row = d.x * r
                     if axis == 0 {
-                        for x in 0..<d.x {
-                            var m = input[row + x]
-                            if x > 0 { m = min(m, input[row + x - 1]) }
-                            if x < d.x - 1 { m = min(m, input[row + x + 1]) }
-                            output[row + x] = m
-                        }
+                        b[row] = d.x > 1 ? min(a[row], a[row + 1]) : a[row]
+                        if d.x > 1 { b[row + d.x - 1] = min(a[row + d.x - 2], a[row + d.x - 1]) }
+                        if d.x > 2 { for x in 1..<(d.x - 1) { b[row + x] = min(a[row + x - 1], min(a[row + x], a[row + x + 1])) } }
                     } else {
-                        let (hasBefore, hasAfter) = (position > 0, position < length - 1)
-                        for x in 0..<d.x {
-                            var m = input[row + x]
-                            if hasBefore { m = min(m, input[row + x - stride]) }
-                            if hasAfter { m = min(m, input[row + x + stride]) }
-                            output[row + x] = m
-                        }
+                        let (position, length, stride) = axis == 1 ? (y, d.y, d.x) : (z, d.z, d.x * d.y)
+                        let before = a + row - (position > 0 ? stride : 0), after = a + row + (position < length - 1 ? stride : 0)
+                        for x in 0..<d.x { b[row + x] = min(before[x], min(a[row + x], after[x])) }
                     }
                 }
             }
