@@ -30,8 +30,8 @@ import Testing
 
 /// `dose --method dvk-path --density-map` against the same Monte Carlo: the lesion sphere against a
 /// lung half-space (issue 17's criteria: sphere within 3 %, the lung layer touching it within 15 %,
-/// the lung within 10 mm within 10 %; measured 1.3 %, 5.7 %, 3.0–4.4 %), and against bone and in
-/// uniform tissue exactly `dvk`'s map.
+/// the lung within 10 mm within 10 %; measured +1.3 %, −3.0 to +3.8 %, −3.6 to +2.2 %), and against
+/// bone exactly `dvk`'s map.
 @Suite struct DVKPathMonteCarloTests {
     func run(_ name: String, method: String) throws -> (dose: [Float], reference: [Float], pet: [Float], voxelMM: Double) {
         let folder = packageRoot.appendingPathComponent("Fixtures/dvk_mc/\(name)")
