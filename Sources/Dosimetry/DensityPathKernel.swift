@@ -1,8 +1,8 @@
 import Foundation
 import VoxelKernels
 
-/// The change that lung, bone or any other matter along the electrons' paths makes to the 90Y
-/// dose `dvk` computes in soft tissue: `dose --method dvk-path` is the `dvk` map plus this.
+/// The change that lung (or any matter lighter than soft tissue) along the electrons' paths makes
+/// to the 90Y dose `dvk` computes in soft tissue: `dose --method dvk-path` is the `dvk` map plus this.
 ///
 /// Model — the density-scaling theorem (O'Connor, Proc Phys Soc A 1957) applied along each path,
 /// as density-scaled dose-point-kernel methods do for β emitters (Dieudonné et al., J Nucl Med
@@ -47,8 +47,7 @@ public enum DensityPathKernel {
 
     /// Adds the density correction to `dose` (Gy, the `dvk` map with the density map's
     /// voxel-by-voxel scaling) for the cumulated activity densities `values` × `cumulatedMBqSPerMLPerValue`
-    /// (MBq·s per mL; non-finite voxels carry none) in matter of `densityGPerML` (finite, > 0). Returns the number
-    /// of source voxels whose rays were followed.
+    /// (MBq·s per mL; non-finite voxels carry none) in matter of `densityGPerML` (finite, > 0).
     ///
     /// A source takes 32 rays, or fewer in proportion (16 or 8; each set still spans all directions
     /// and the whole voxel) when its activity is below the 90th percentile of the corrected sources'
@@ -56,7 +55,7 @@ public enum DensityPathKernel {
     /// distance. Below 8 rays' worth, a source is followed with that probability (a fixed hash of
     /// its index) and counts for as many: unbiased, and cheap for the low-activity voxels of a lung.
     /// A ray in tissue-like matter deposits nothing until it meets lighter matter, and stops where
-    /// light matter lies beyond the rest of its reach. Returns the number of sources followed.
+    /// light matter lies beyond the rest of its reach. Returns the number of sources traced.
     @discardableResult
     public static func addCorrection(to dose: inout [Float], values activity: [Float], cumulatedMBqSPerMLPerValue: Double,
                                      densityGPerML rho: [Float], geometry: GridGeometry) -> Int {
@@ -71,27 +70,8 @@ public enum DensityPathKernel {
         let tiers = rayTiers.map { RayPaths(rays: $0, variants: variantCount, spacingMM: spacing, lengthMM: pathMM, dimensions: geometry.dimensions) }
         let reach = tiers.reduce(SIMD3<Int>.zero) { pointwiseMax($0, $1.reach) }
         let table = RadialIntegralTable(reachMM: reachMM)
-        let typical = typicalActivity(sources.map { abs(activity[Int($0)]) })
         let d = geometry.dimensions, slice = d.x * d.y
-        /// The share of a tissue-like source's energy that can reach light matter `voxels` away
-        /// (beyond the gap between the voxels), relative to all of it.
-        let reachable = (0...neighbourhood).map { voxels in
-            1 - table.value(at: min(reachMM, Double(max(0, voxels - 1)) * finest)) / table.values.last!
-        }
-        // Which sources are traced, with how many rays. Below the fewest rays, a source is traced
-        // with probability wanted / fewest (a fixed hash of its index) and weighs as many sources:
-        // unbiased, and cheap for the many low-activity voxels of a lung.
-        var traced: [TracedSource] = []
-        for index in sources {
-            let i = Int(index), value = activity[i]
-            let isLight = rho[i] < matter.threshold
-            let share = isLight ? 1 : reachable[min(neighbourhood, MatterDistance.voxelsAtLeast(matter.toLight[matter.block(SIMD3(i % d.x, (i / d.x) % d.y, i / slice))]))]
-            let wanted = Double(rayTiers.last!) * min(1, Double(abs(value) / typical)) * share
-            let kept = min(1, wanted / Double(rayTiers[0]))
-            if kept < 1 && Double((UInt64(i) &* 0xD6E8_FEB8_6659_FD93) >> 11) / Double(1 << 53) >= kept { continue }
-            let tier = rayTiers.firstIndex { Double($0) >= wanted } ?? rayTiers.count - 1
-            traced.append(TracedSource(index: index, tier: UInt8(tier), fromLight: isLight, weight: Float(1 / kept)))
-        }
+        let traced = plan(sources, activity: activity, density: rho, matter: matter, table: table, finestMM: finest, neighbourhood: neighbourhood)
         guard !traced.isEmpty else { return 0 }
         // Contiguous runs of equal ray counts, one per thread; each deposits into its own slab of
         // slices (its sources' z-range and the rays' reach).
@@ -147,19 +127,51 @@ public enum DensityPathKernel {
         var weight: Float
     }
 
-    /// `count` contiguous ranges of `costs`' indices with about equal sums.
+    /// `count` contiguous ranges of `costs`' indices (fewer if there are fewer costs) whose sums are
+    /// about equal: each cut falls before or after the cost that crosses the next equal share,
+    /// whichever is nearer.
     static func runs(of costs: [Int], count: Int) -> [Range<Int>] {
         let total = costs.reduce(0, +)
         var ranges: [Range<Int>] = [], start = 0, sum = 0
-        for (n, cost) in costs.enumerated() {
+        for (n, cost) in costs.enumerated() where ranges.count < count - 1 {
+            let share = Double(total) * Double(ranges.count + 1) / Double(count)
             sum += cost
-            if sum * count >= total * (ranges.count + 1) && ranges.count < count - 1 {
-                ranges.append(start..<(n + 1))
-                start = n + 1
-            }
+            guard Double(sum) >= share else { continue }
+            let cutBefore = n > start && Double(sum) - share > share - Double(sum - cost)
+            ranges.append(start..<(cutBefore ? n : n + 1))
+            start = cutBefore ? n : n + 1
         }
         if start < costs.count { ranges.append(start..<costs.count) }
         return ranges
+    }
+
+    /// Which of `sources` are traced, with how many rays: ``rayTiers``' largest in proportion to
+    /// the activity against the 90th percentile of the sources' and, for a tissue-like source, to
+    /// the share of its energy that can reach light matter from its block distance. Below the
+    /// fewest rays, a source is traced with probability wanted / fewest (a fixed hash of its index)
+    /// and weighs as many sources: unbiased, and cheap for the many low-activity voxels of a lung.
+    static func plan(_ sources: [Int32], activity: [Float], density: [Float], matter: MatterDistance, table: RadialIntegralTable,
+                     finestMM: Double, neighbourhood: Int) -> [TracedSource] {
+        let typical = typicalActivity(sources.map { abs(activity[Int($0)]) })
+        let d = matter.dimensions
+        // The share of a tissue-like source's energy that can reach light matter `voxels` away
+        // (beyond the gap between the voxels).
+        let reachable = (0...neighbourhood).map { voxels in
+            1 - table.value(at: min(reachMM, Double(max(0, voxels - 1)) * finestMM)) / table.values.last!
+        }
+        var traced: [TracedSource] = []
+        for index in sources {
+            let i = Int(index), value = activity[i]
+            let isLight = density[i] < matter.threshold
+            let voxel = SIMD3(i % d.x, (i / d.x) % d.y, i / (d.x * d.y))
+            let share = isLight ? 1 : reachable[min(neighbourhood, MatterDistance.voxelsAtLeast(matter.toLight[matter.block(voxel)]))]
+            let wanted = Double(rayTiers.last!) * min(1, Double(abs(value) / typical)) * share
+            let kept = min(1, wanted / Double(rayTiers[0]))
+            if kept < 1 && Double((UInt64(i) &* 0xD6E8_FEB8_6659_FD93) >> 11) / Double(1 << 53) >= kept { continue }
+            let tier = rayTiers.firstIndex { Double($0) >= wanted } ?? rayTiers.count - 1
+            traced.append(TracedSource(index: index, tier: UInt8(tier), fromLight: isLight, weight: Float(1 / kept)))
+        }
+        return traced
     }
 
     /// Rays per source, by tier.
@@ -179,7 +191,10 @@ public enum DensityPathKernel {
     /// tissue-like one. A voxel in a block at distance D ≥ 1 is at least (D − 1)·2 + 1 voxels from
     /// the nearest voxel of that kind (``voxelsAtLeast``).
     struct MatterDistance {
-        static let blockSize = 2
+        static let blockShift = 1
+        static let blockSize = 1 << blockShift
+        /// The voxel grid's dimensions, and the blocks'.
+        let dimensions: SIMD3<Int>
         let blocks: SIMD3<Int>
         let threshold: Float
         let toLight: [UInt8]
@@ -190,6 +205,7 @@ public enum DensityPathKernel {
         init(density: [Float], dimensions d: SIMD3<Int>, capVoxels: Int) {
             let b = Self.blockSize
             let blocks = (d &+ (b - 1)) / b
+            dimensions = d
             self.blocks = blocks
             let threshold = Float(Y90.kernelDensityGPerML) / sameMatterRatio
             self.threshold = threshold
@@ -492,7 +508,8 @@ struct RayTracer {
                                     if !inside && (any(at .< .zero) || any(at .>= d)) { piece = end; break }
                                     if density[source + offset[piece]] < tissue { break }
                                     s = min(s + Double(lengthMM[piece]), reachMM)
-                                    let block = (at.x >> 1) + blocks.x * ((at.y >> 1) + blocks.y * (at.z >> 1))
+                                    let shift = DensityPathKernel.MatterDistance.blockShift
+                                    let block = (at.x >> shift) + blocks.x * ((at.y >> shift) + blocks.y * (at.z >> shift))
                                     if s >= reachMM || Double(DensityPathKernel.MatterDistance.voxelsAtLeast(toLight[block]) - 1) * finestMM >= reachMM - s {
                                         piece = end
                                         break

@@ -66,6 +66,14 @@ import VoxelKernels
         #expect(abs(layer(path.doseGy, 10) / layer(dvk.doseGy, 10) - 1) < 1e-6, "deep liver unchanged")
     }
 
+    @Test func runsCoverTheSourcesInOrderWithEqualWork() {
+        let costs = [32, 8, 8, 16, 32, 8, 8, 8, 16, 8]  // 144 in all
+        let runs = DensityPathKernel.runs(of: costs, count: 2)
+        #expect(runs == [0..<4, 4..<10])  // 64 and 80: the first run ends where its share (72) is first reached or just before
+        #expect(DensityPathKernel.runs(of: costs, count: 1) == [0..<10])
+        #expect(DensityPathKernel.runs(of: [8], count: 4) == [0..<1])
+    }
+
     @Test func radialIntegralTableIsTheClosedForm() {
         let table = RadialIntegralTable(reachMM: 12)
         for s in stride(from: 0.0, through: 12, by: 0.0137) {
