@@ -99,7 +99,8 @@ public enum DensityPathKernel {
                                             let weight = Double(a[i]) * cumulatedMBqSPerMLPerValue * 4 * Double.pi / Double(paths.rayCount) * rho0 * 1e-6
                                                 * Double(source.weight)
                                             tracer.trace(paths, variant: Int((UInt64(i) &* 0x9E37_79B9_7F4A_7C15) >> 58) % paths.variants, source: i,
-                                                         voxel: SIMD3(i % d.x, (i / d.x) % d.y, i / slice), weight: weight, fromLight: source.fromLight, into: out)
+                                                         voxel: SIMD3(i % d.x, (i / d.x) % d.y, i / slice), weight: weight, fromLight: source.fromLight,
+                                                         into: out, within: (slabs[run].lowerBound * slice)..<(slabs[run].upperBound * slice))
                                         }
                                     }
                                 }
@@ -487,10 +488,10 @@ struct RayTracer {
     /// source, the pieces in matter at least as dense as soft tissue, where actual and soft-tissue
     /// paths are the same and nothing changes (the ray ends there when its reach runs out or light
     /// matter lies beyond it); then, piece by piece, the actual-matter minus the soft-tissue energy
-    /// over the piece's mass, `weight`·ΔG/ρ, into `out[j]`.
+    /// over the piece's mass, `weight`·ΔG/ρ, into `out[j]` (j always in `slab`).
     @inline(__always)
     func trace(_ paths: RayPaths, variant: Int, source: Int, voxel: SIMD3<Int>, weight: Double, fromLight: Bool,
-               into out: UnsafeMutablePointer<Float>) {
+               into out: UnsafeMutablePointer<Float>, within slab: Range<Int>) {
         let d = dimensions
         let inside = all(voxel .>= paths.reach) && all(voxel &+ paths.reach .< d)
         let tissue = Float(rho0)
@@ -536,6 +537,7 @@ struct RayTracer {
                                 } else if actual >= reachMM {
                                     break
                                 }
+                                assert(slab.contains(j), "voxel \(j) outside the slab \(slab)")
                                 if change != 0 { out[j] += Float(weight * change / rhoJ) }
                                 piece += 1
                             }

@@ -66,6 +66,20 @@ import VoxelKernels
         #expect(abs(layer(path.doseGy, 10) / layer(dvk.doseGy, 10) - 1) < 1e-6, "deep liver unchanged")
     }
 
+    /// Sources on every face, anisotropic voxels, lung and activity everywhere: rays that leave the
+    /// grid stop (the debug build checks every index), and the map stays finite.
+    @Test func raysStopAtTheGridsFaces() {
+        let d = SIMD3(24, 20, 16)
+        let spacing = SIMD3(2.0, 3.0, 4.5)
+        let grid = GridGeometry(dimensions: d, spacingMM: spacing, affine: .scaling(spacing))
+        let count = d.x * d.y * d.z
+        let density = (0..<count).map { i -> Float in (i % d.x) + (i / (d.x * d.y)) > 18 ? 0.26 : 1.05 }
+        let activity = (0..<count).map { i -> Float in density[i] < 1 ? 3e4 : Float(1e6 + Double(i % 7) * 1e5) }
+        let path = dose(.dvkPath, grid, activity, density)
+        #expect((path.pathTracedSources ?? 0) > 0)
+        #expect(!path.doseGy.contains { !$0.isFinite })
+    }
+
     @Test func runsCoverTheSourcesInOrderWithEqualWork() {
         let costs = [32, 8, 8, 16, 32, 8, 8, 8, 16, 8]  // 144 in all
         let runs = DensityPathKernel.runs(of: costs, count: 2)
