@@ -35,6 +35,7 @@ struct VoxDoseBench: ParsableCommand {
     var firstReadOnly = false
 
     func validate() throws {
+        if reps < 1 { throw ValidationError("--reps must be at least 1") }
         if reportCase == nil && lungInterface == nil && (nii == nil || gz == nil) { throw ValidationError("give --nii and --gz (or --report-case)") }
     }
 

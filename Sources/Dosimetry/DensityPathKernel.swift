@@ -74,11 +74,17 @@ public enum DensityPathKernel {
         let traced = plan(sources, activity: activity, density: rho, matter: matter, table: table, finestMM: finest, neighbourhood: neighbourhood)
         guard !traced.isEmpty else { return 0 }
         // Contiguous runs of equal ray counts, one per thread; each deposits into its own slab of
-        // slices (its sources' z-range and the rays' reach).
-        let runs = Self.runs(of: traced.map { rayTiers[Int($0.tier)] }, count: Parallel.threadCount)
-        let slabs = runs.map { range -> Range<Int> in
-            let z = traced[range].lazy.map { Int($0.index) / slice }
-            return max(0, z.min()! - reach.z)..<min(d.z, z.max()! + reach.z + 1)
+        // slices (its sources' z-range and the rays' reach). Fewer runs when the slabs together
+        // would hold more than twice the volume (many threads, few slices).
+        let costs = traced.map { rayTiers[Int($0.tier)] }
+        var runs: [Range<Int>] = [], slabs: [Range<Int>] = []
+        for count in stride(from: Parallel.threadCount, through: 1, by: -1) {
+            runs = Self.runs(of: costs, count: count)
+            slabs = runs.map { range -> Range<Int> in
+                let z = traced[range].lazy.map { Int($0.index) / slice }
+                return max(0, z.min()! - reach.z)..<min(d.z, z.max()! + reach.z + 1)
+            }
+            if slabs.reduce(0, { $0 + $1.count }) <= 2 * d.z { break }
         }
         var deposits = slabs.map { [Float](repeating: 0, count: $0.count * slice) }
         activity.withUnsafeBufferPointer { a in
