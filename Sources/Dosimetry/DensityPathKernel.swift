@@ -333,10 +333,11 @@ public enum DensityPathKernel {
                         for tx in 0..<tiles.x {
                             for z in (tz * tile.z)..<min(d.z, (tz + 1) * tile.z) {
                                 for y in (ty * tile.y)..<min(d.y, (ty + 1) * tile.y) {
+                                    let blockRow = matter.block(SIMD3(0, y, z))
                                     for x in (tx * tile.x)..<min(d.x, (tx + 1) * tile.x) {
                                         let i = x + d.x * (y + d.y * z), value = activity[i]
                                         guard value.isFinite && value != 0 else { continue }
-                                        let b = matter.block(SIMD3(x, y, z))
+                                        let b = blockRow + (x >> MatterDistance.blockShift)
                                         let near = density[i] < matter.threshold ? matter.toTissue[b] : matter.toLight[b]
                                         if MatterDistance.voxelsAtLeast(near) <= voxels { list.append(Int32(i)) }
                                     }
@@ -368,11 +369,9 @@ public enum DensityPathKernel {
 struct RadialIntegralTable {
     let values: [Double]
     let perMM: Double
-    let reachMM: Double
 
     init(reachMM: Double, stepMM: Double = 0.002) {
         let count = Int((reachMM / stepMM).rounded(.up))
-        self.reachMM = reachMM
         perMM = Double(count) / reachMM
         var values = (0...count).map { Self.exact(Double($0) / Double(count) * reachMM) }
         values.append(values[count])

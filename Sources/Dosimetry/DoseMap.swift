@@ -7,8 +7,8 @@ public enum DoseMap {
         case ldm
         /// Dose voxel kernel: convolution with 90Y voxel S-values for the image's grid.
         case dvk
-        /// DVK, plus where the matter is not uniform the change the matter along each electron
-        /// path makes (``DensityPathKernel``): the electrons' range follows lung and bone.
+        /// DVK, plus with a density map the change lung (any matter lighter than soft tissue)
+        /// makes along each electron path (``DensityPathKernel``).
         case dvkPath = "dvk-path"
     }
 

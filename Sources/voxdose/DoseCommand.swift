@@ -133,9 +133,10 @@ struct Dose: ParsableCommand {
         guard file.header.frameCount == 1 else { throw CommandFailure("\(path): a CT must be 3-D; it holds \(file.header.frameCount) frames") }
         try Inputs.requireMemory(Double(file.header.voxelsPerFrame * 4 + grid.voxelCount * 8), for: path)
         let volume = try file.readFrame(0)
-        var values = volume.voxels
-        if !volume.geometry.isSameGrid(as: grid) {
-            guard let mapped = Resampling.trilinear(values, from: volume.geometry, onto: grid) else {
+        let ctGrid = volume.geometry
+        var values = (consume volume).voxels  // the only reference: converted in place, not copied
+        if !ctGrid.isSameGrid(as: grid) {
+            guard let mapped = Resampling.trilinear(values, from: ctGrid, onto: grid) else {
                 throw CommandFailure("\(path): the CT's affine is singular; it cannot be resampled")
             }
             values = mapped

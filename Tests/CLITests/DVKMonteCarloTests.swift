@@ -11,14 +11,7 @@ import Testing
 @Suite struct DVKMonteCarloTests {
     @Test(arguments: ["uniform_4mm", "uniform_2.4mm"])
     func sphereInSoftTissue(_ name: String) throws {
-        let folder = packageRoot.appendingPathComponent("Fixtures/dvk_mc/\(name)")
-        let out = temporaryFolder().appendingPathComponent("dose.nii")
-        let run = voxdose(["dose", folder.appendingPathComponent("pet.nii.gz").path, "--out", out.path, "--method", "dvk",
-                           "--density", "1.04", "--no-decay-correction", "--no-sidecar", "--summary", out.path + ".json"])
-        try #require(run.status == 0, "\(run.stderr)")
-        let dose = try CaseFolder.readVolume(out.path).voxels
-        let reference = try CaseFolder.readVolume(folder.appendingPathComponent("mc_dose_gy.nii.gz").path).voxels
-        let pet = try CaseFolder.readVolume(folder.appendingPathComponent("pet.nii.gz").path).voxels
+        let (dose, reference, pet, _) = try monteCarloCase(name, ["--method", "dvk", "--density", "1.04"])
         let source = pet.indices.filter { pet[$0] > 0 }
         #expect(source.count > 50)
         let ratio = source.reduce(0.0) { $0 + Double(dose[$1]) } / source.reduce(0.0) { $0 + Double(reference[$1]) }
@@ -34,15 +27,8 @@ import Testing
 /// bone exactly `dvk`'s map.
 @Suite struct DVKPathMonteCarloTests {
     func run(_ name: String, method: String) throws -> (dose: [Float], reference: [Float], pet: [Float], voxelMM: Double) {
-        let folder = packageRoot.appendingPathComponent("Fixtures/dvk_mc/\(name)")
-        let out = temporaryFolder().appendingPathComponent("dose.nii")
-        let run = voxdose(["dose", folder.appendingPathComponent("pet.nii.gz").path, "--out", out.path, "--method", method,
-                           "--density-map", folder.appendingPathComponent("density.nii.gz").path,
-                           "--no-decay-correction", "--no-sidecar", "--summary", out.path + ".json"])
-        try #require(run.status == 0, "\(run.stderr)")
-        let pet = try CaseFolder.readVolume(folder.appendingPathComponent("pet.nii.gz").path)
-        return (try CaseFolder.readVolume(out.path).voxels, try CaseFolder.readVolume(folder.appendingPathComponent("mc_dose_gy.nii.gz").path).voxels,
-                pet.voxels, pet.geometry.spacingMM.x)
+        let density = packageRoot.appendingPathComponent("Fixtures/dvk_mc/\(name)/density.nii.gz").path
+        return try monteCarloCase(name, ["--method", method, "--density-map", density])
     }
 
     @Test(arguments: ["lung_4mm", "lung_2.4mm"])
@@ -72,4 +58,17 @@ import Testing
     func boneIsAsDVK(_ name: String) throws {
         #expect(try run(name, method: "dvk-path").dose == run(name, method: "dvk").dose)
     }
+}
+
+/// `voxdose dose` with `options` on the phantom `name` of Fixtures/dvk_mc: the dose map, the Monte
+/// Carlo reference, the PET and its voxel size (mm).
+func monteCarloCase(_ name: String, _ options: [String]) throws -> (dose: [Float], reference: [Float], pet: [Float], voxelMM: Double) {
+    let folder = packageRoot.appendingPathComponent("Fixtures/dvk_mc/\(name)")
+    let out = temporaryFolder().appendingPathComponent("dose.nii")
+    let run = voxdose(["dose", folder.appendingPathComponent("pet.nii.gz").path, "--out", out.path] + options
+                      + ["--no-decay-correction", "--no-sidecar", "--summary", out.path + ".json"])
+    try #require(run.status == 0, "\(run.stderr)")
+    let pet = try CaseFolder.readVolume(folder.appendingPathComponent("pet.nii.gz").path)
+    return (try CaseFolder.readVolume(out.path).voxels, try CaseFolder.readVolume(folder.appendingPathComponent("mc_dose_gy.nii.gz").path).voxels,
+            pet.voxels, pet.geometry.spacingMM.x)
 }
