@@ -259,7 +259,7 @@ struct Dose: ParsableCommand {
             request.unitsToBqPerML = unitFactor
             request.regions = regionImage
 
-            if method == .dvk, !VoxelSValueKernel.y90(voxelMM: grid.spacingMM).reachesFullRange {
+            if method != .ldm, !VoxelSValueKernel.y90(voxelMM: grid.spacingMM).reachesFullRange {  // dvk-path convolves too
                 let v = grid.spacingMM
                 throw CommandFailure("\(pet): voxels of \(String(format: "%g × %g × %g", v.x, v.y, v.z)) mm are too small for the 90Y kernel "
                     + "(it would need more than \(VoxelSValueKernel.maximumTaps) taps per axis); check the header's spacing, or use --method ldm")

@@ -341,6 +341,7 @@ private func pair(in ws: Workspace) throws -> String {
         let labels = try ws.volume("labels.nii", grid, [Float](repeating: 1, count: 512), int16: true)
         expectRefused(["lesions", "--labels", labels, "--suv", map], naming: ["--suvpeak-radius"])
         expectRefused(["dose", map, "--out", ws.out, "--method", "dvk", "--no-decay-correction"], naming: ["too small"])
+        expectRefused(["dose", map, "--out", ws.out, "--method", "dvk-path", "--no-decay-correction"], naming: ["too small"])
         #expect(voxdose(["dose", map, "--out", ws.out, "--no-decay-correction"]).status == 0, "LDM needs no kernel")
     }
 }
