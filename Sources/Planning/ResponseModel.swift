@@ -78,10 +78,9 @@ public struct ResponseModel: Sendable, Equatable {
     /// term is missing.
     public func responseRange(_ values: [String: Double]) -> (low: Double, high: Double)? {
         guard !scenarios.isEmpty else { return nil }
-        let all = ([logistic] + scenarioModels).map { $0.probability(for: values) }
-        guard let first = all.first, first != nil, !all.contains(where: { $0 == nil }) else { return nil }
-        let values = all.map { $0! }
-        return (values.min()!, values.max()!)
+        let all = ([logistic] + scenarioModels).compactMap { $0.probability(for: values) }
+        guard all.count == scenarios.count + 1 else { return nil }  // a term missing
+        return (all.min()!, all.max()!)
     }
 
     /// The smallest and largest dose needed over this model and its scenarios; `high` nil when a
